@@ -1,0 +1,56 @@
+/* room: who is in which room, and the operator's caps that admit them (config.h).
+ * Knows nothing of sockets or JSON: sessions embed a peer_t and join it to a room here.
+ * Thread: signalling only. */
+#ifndef SOBRE_ROOM_H
+#define SOBRE_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+
+typedef struct hub hub_t;   /* every room of the server */
+typedef struct room room_t; /* one room */
+
+#define PEER_ID_MAX 16
+
+/* A participant as others see it (PROTOCOL.md "peer"). Owned by its session. */
+typedef struct peer {
+    char id[PEER_ID_MAX];
+    char name[4 * 64 + 1]; /* up to 64 UTF-8 characters */
+    bool audio, video;     /* publishes that kind */
+    bool muted_audio, muted_video;
+    room_t *room; /* NULL until joined */
+    void *owner;  /* the session, for broadcasts */
+} peer_t;
+
+typedef enum {
+    HUB_OK = 0,
+    HUB_ROOM_FULL = -1,
+    HUB_UNAUTHORIZED = -2,
+    HUB_ROOM_UNKNOWN = -3,
+    HUB_SERVER_FULL = -4,
+} hub_status_t;
+
+/* cfg is borrowed and must outlive the hub. */
+hub_t *hub_new(const config_t *cfg);
+void hub_free(hub_t *hub); /* rooms must be empty; hub_free(NULL) is a no-op */
+
+/* Admits peer into `room_name` (created on demand when the config allows it), checking
+ * server-wide limits, the room's size and password (NULL = none given), and assigns
+ * peer->id. Returns HUB_OK, or a negative status with a sentence for the person in msg. */
+hub_status_t hub_join(hub_t *hub, const char *room_name, const char *password, peer_t *peer,
+                      char *msg, size_t msglen);
+
+/* Removes peer from its room; a room that empties is forgotten. */
+void hub_leave(hub_t *hub, peer_t *peer);
+
+size_t hub_room_count(const hub_t *hub);
+size_t hub_participant_count(const hub_t *hub);
+
+/* The members of a room in join order: *peers is borrowed until the next join or leave. */
+size_t room_members(const room_t *room, peer_t *const **peers);
+const char *room_name(const room_t *room);
+const config_room_t *room_caps(const room_t *room);
+
+#endif

@@ -1,0 +1,275 @@
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libwebsockets.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "log.h"
+#include "mem.h"
+#include "room.h"
+#include "session.h"
+#include "worker.h"
+
+#define SHUTDOWN_GRACE_MS 1500
+#define TICK_MS           50
+
+struct server {
+    const config_t *cfg;
+    struct lws_context *ctx;
+    char web_root[PATH_MAX];
+    hub_t *hub;
+    session_env_t env;
+    worker_t **workers;
+    int n_workers, workers_ready;
+    atomic_bool stop;
+    bool shutting_down;
+    lws_sorted_usec_list_t tick;
+};
+
+/* Per-connection data lws allocates for us. */
+typedef struct pss {
+    session_t *session;
+} pss_t;
+
+static void health_json(server_t *srv, char *buf, size_t len)
+{
+    snprintf(buf, len,
+             "{\"status\":\"%s\",\"version\":\"%s\",\"rooms\":%zu,\"participants\":%zu,"
+             "\"workers\":%d,\"workers_ready\":%d}\n",
+             srv->shutting_down ? "stopping" : "ok", SOBRE_VERSION, hub_room_count(srv->hub),
+             hub_participant_count(srv->hub), srv->n_workers, srv->workers_ready);
+}
+
+static void drain_worker_events(server_t *srv)
+{
+    worker_event_t ev;
+    for (int i = 0; i < srv->n_workers; i++) {
+        while (worker_next_event(srv->workers[i], &ev)) {
+            switch (ev.kind) {
+            case WORKER_EV_PONG:
+                srv->workers_ready++;
+                log_debug("media worker %d ready", ev.worker);
+                break;
+            }
+        }
+    }
+}
+
+static int on_http(server_t *srv, struct lws *wsi, const char *uri)
+{
+    char health[256];
+    health_json(srv, health, sizeof health);
+    return http_serve(wsi, srv->web_root, uri, health);
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    server_t *srv = lws_context_user(lws_get_context(wsi));
+    pss_t *pss = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return on_http(srv, wsi, in);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_ESTABLISHED:
+        if (srv->shutting_down) return -1;
+        pss->session = session_new(wsi, &srv->env);
+        return 0;
+    case LWS_CALLBACK_RECEIVE:
+        return session_receive(pss->session, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return session_writable(pss->session);
+    case LWS_CALLBACK_CLOSED:
+        session_free(pss->session);
+        pss->session = NULL;
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (srv) drain_worker_events(srv);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    /* protocols[0] also serves HTTP and clients that ask for no sub-protocol */
+    {"sobre.v1", callback, sizeof(pss_t), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log_cb(int level, const char *line)
+{
+    int n = (int)strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_msg(level == LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %.*s", n, line);
+}
+
+/* lws only logs that binding failed; try it first to tell the operator why. */
+static int check_listen(const config_t *cfg, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss = {0};
+    socklen_t sl;
+    const char *addr = cfg->listen_address ? cfg->listen_address : "::";
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(cfg->listen_port);
+        sl = sizeof *a6;
+    } else if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(cfg->listen_port);
+        sl = sizeof *a4;
+    } else {
+        return 0; /* an interface name: lws resolves it */
+    }
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0; /* no IPv6 on this host: let lws choose */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rc = bind(fd, (struct sockaddr *)&ss, sl);
+    int e = errno;
+    close(fd);
+    if (rc == 0 || (e == EADDRNOTAVAIL && !cfg->listen_address)) return 0;
+    snprintf(err, errlen, "listen: cannot listen on %s port %d: %s",
+             cfg->listen_address ? cfg->listen_address : "every interface", cfg->listen_port,
+             strerror(e));
+    return -1;
+}
+
+static void notify_cb(void *arg)
+{
+    server_t *srv = arg;
+    lws_cancel_service(srv->ctx);
+}
+
+static int start_workers(server_t *srv, char *err, size_t errlen)
+{
+    srv->workers = xcalloc((size_t)srv->cfg->media_workers, sizeof *srv->workers);
+    for (int i = 0; i < srv->cfg->media_workers; i++) {
+        if (worker_start(i, srv->cfg->media_port + i, notify_cb, srv, &srv->workers[i], err,
+                         errlen) != 0)
+            return -1;
+        srv->n_workers++;
+        worker_cmd_t ping = {.kind = WORKER_CMD_PING, .cookie = (uint64_t)i};
+        worker_post(srv->workers[i], &ping);
+    }
+    return 0;
+}
+
+static void print_url(const config_t *cfg)
+{
+    const char *scheme = cfg->tls_cert ? "https" : "http";
+    const char *host = cfg->listen_address;
+    bool any = !host || !strcmp(host, "0.0.0.0") || !strcmp(host, "::");
+    bool v6 = !any && strchr(host, ':');
+    printf("sobre %s: open %s://%s%s%s:%d/\n", SOBRE_VERSION, scheme, v6 ? "[" : "",
+           any ? "localhost" : host, v6 ? "]" : "", cfg->listen_port);
+    if (!cfg->tls_cert)
+        printf("(browsers allow camera and microphone over plain HTTP only on localhost: "
+               "configure tls to join from other machines)\n");
+    fflush(stdout);
+}
+
+static struct lws_context *create_context(server_t *srv)
+{
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = srv->cfg->listen_port;
+    info.iface = srv->cfg->listen_address;
+    info.protocols = protocols;
+    info.user = srv;
+    info.vhost_name = "sobre";
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (srv->cfg->tls_cert) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = srv->cfg->tls_cert;
+        info.ssl_private_key_filepath = srv->cfg->tls_key;
+    }
+    return lws_create_context(&info);
+}
+
+int server_new(const config_t *cfg, server_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    lws_set_log_level(LLL_ERR | (log_enabled(LOG_DEBUG) ? LLL_WARN | LLL_NOTICE : 0), lws_log_cb);
+    server_t *srv = xcalloc(1, sizeof *srv);
+    srv->cfg = cfg;
+    if (!realpath(cfg->web_root, srv->web_root)) {
+        snprintf(err, errlen, "web_root: %s: %s", cfg->web_root, strerror(errno));
+        goto fail;
+    }
+    if (check_listen(cfg, err, errlen) != 0) goto fail;
+    srv->hub = hub_new(cfg);
+    srv->env = (session_env_t){.hub = srv->hub, .cfg = cfg};
+    srv->ctx = create_context(srv);
+    if (!srv->ctx) {
+        snprintf(err, errlen, "listen: cannot start the HTTP%s server on port %d (see above)",
+                 cfg->tls_cert ? "S" : "", cfg->listen_port);
+        goto fail;
+    }
+    /* After the context exists: workers wake it from their threads. */
+    if (start_workers(srv, err, errlen) != 0) goto fail;
+    print_url(cfg);
+    *out = srv;
+    return 0;
+fail:
+    server_free(srv);
+    return -1;
+}
+
+static void tick_cb(lws_sorted_usec_list_t *sul)
+{
+    server_t *srv = lws_container_of(sul, server_t, tick);
+    lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_MS * LWS_US_PER_MS);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int server_run(server_t *srv)
+{
+    lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_MS * LWS_US_PER_MS);
+    while (!atomic_load(&srv->stop))
+        if (lws_service(srv->ctx, 0) < 0) break;
+    log_info("shutting down: %zu sessions", srv->env.count);
+    srv->shutting_down = true;
+    session_close_all(&srv->env, "shutdown");
+    long long deadline = now_ms() + SHUTDOWN_GRACE_MS;
+    while (srv->env.count > 0 && now_ms() < deadline)
+        if (lws_service(srv->ctx, 0) < 0) break;
+    lws_sul_cancel(&srv->tick);
+    return 0;
+}
+
+void server_request_stop(server_t *srv)
+{
+    atomic_store(&srv->stop, true);
+    lws_cancel_service(srv->ctx);
+}
+
+void server_free(server_t *srv)
+{
+    if (!srv) return;
+    if (srv->ctx) lws_context_destroy(srv->ctx); /* closes sessions: they leave their rooms */
+    for (int i = 0; i < srv->n_workers; i++)
+        worker_stop(srv->workers[i]);
+    free(srv->workers);
+    hub_free(srv->hub);
+    free(srv);
+}

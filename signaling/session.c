@@ -1,0 +1,411 @@
+#include "session.h"
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <openssl/rand.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "mem.h"
+#include "message.h"
+
+/* One serialized frame, shared by every recipient of a broadcast. */
+typedef struct outmsg {
+    unsigned refs;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes of room for lws, then the JSON text */
+} outmsg_t;
+
+struct session {
+    struct lws *wsi;
+    session_env_t *env;
+    session_t *next, *prev;
+    peer_t peer;
+    char resume[33];
+    /* reassembly of one message */
+    char *rx;
+    size_t rx_len, rx_cap;
+    /* rate limit: a token bucket of messages_per_second, refilled continuously */
+    double tokens;
+    long long tokens_at_us;
+    /* outgoing frames */
+    outmsg_t *queue[SESSION_QUEUE_MAX];
+    size_t q_head, q_len;
+    bool closing; /* close once the queue is flushed; ignore further input */
+    enum lws_close_status close_status;
+    struct {
+        bool audio_only;
+        int max_video_kbps, last_n;
+    } prefs;
+};
+
+static long long now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+session_t *session_new(struct lws *wsi, session_env_t *env)
+{
+    session_t *s = xcalloc(1, sizeof *s);
+    s->wsi = wsi;
+    s->env = env;
+    s->peer.owner = s;
+    s->tokens = env->cfg->messages_per_second;
+    s->tokens_at_us = now_us();
+    s->next = env->all;
+    if (env->all) env->all->prev = s;
+    env->all = s;
+    env->count++;
+    return s;
+}
+
+/* ---- outgoing frames ---- */
+
+static outmsg_t *outmsg_new(json_t *obj, unsigned refs)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    json_decref(obj);
+    if (!text) abort(); /* jansson only fails on OOM for the objects we build */
+    size_t len = strlen(text);
+    outmsg_t *m = xmalloc(sizeof *m + LWS_PRE + len);
+    m->refs = refs;
+    m->len = len;
+    memcpy(m->buf + LWS_PRE, text, len);
+    free(text);
+    return m;
+}
+
+static void outmsg_unref(outmsg_t *m)
+{
+    if (--m->refs == 0) free(m);
+}
+
+static void enqueue(session_t *s, outmsg_t *m)
+{
+    if (s->q_len == SESSION_QUEUE_MAX) {
+        /* The client stopped reading: drop it rather than grow without bound. */
+        outmsg_unref(m);
+        if (!s->closing) log_info("session %s: send queue full, disconnecting", s->peer.id);
+        s->closing = true;
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+        return;
+    }
+    s->queue[(s->q_head + s->q_len++) % SESSION_QUEUE_MAX] = m;
+    lws_callback_on_writable(s->wsi);
+}
+
+/* Takes ownership of obj. */
+static void send_json(session_t *s, json_t *obj)
+{
+    enqueue(s, outmsg_new(obj, 1));
+}
+
+/* Sends obj (owned) to every member of s's room, except s itself unless with_self. */
+static void broadcast(session_t *s, json_t *obj, bool with_self)
+{
+    peer_t *const *members;
+    size_t n = room_members(s->peer.room, &members);
+    unsigned refs = (unsigned)(with_self ? n : n - 1);
+    if (refs == 0) {
+        json_decref(obj);
+        return;
+    }
+    outmsg_t *m = outmsg_new(obj, refs);
+    for (size_t i = 0; i < n; i++)
+        if (with_self || members[i] != &s->peer) enqueue(members[i]->owner, m);
+}
+
+static json_t *reply(const char *type, const json_t *id)
+{
+    json_t *obj = json_pack("{ss}", "type", type);
+    if (id) json_object_set(obj, "id", (json_t *)id);
+    return obj;
+}
+
+static void send_error(session_t *s, const json_t *id, const char *code, const char *message)
+{
+    json_t *obj = reply("error", id);
+    json_object_set_new(obj, "code", json_string(code));
+    json_object_set_new(obj, "message", json_string(message));
+    send_json(s, obj);
+}
+
+static void close_after_flush(session_t *s, enum lws_close_status status)
+{
+    s->closing = true;
+    s->close_status = status;
+    lws_callback_on_writable(s->wsi);
+}
+
+int session_writable(session_t *s)
+{
+    if (s->q_len > 0) {
+        outmsg_t *m = s->queue[s->q_head];
+        s->q_head = (s->q_head + 1) % SESSION_QUEUE_MAX;
+        s->q_len--;
+        int n = lws_write(s->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+        outmsg_unref(m);
+        if (n < (int)0) return -1;
+        if (s->q_len > 0 || s->closing) lws_callback_on_writable(s->wsi);
+        return 0;
+    }
+    if (!s->closing) return 0;
+    lws_close_reason(s->wsi, s->close_status, NULL, 0);
+    return -1;
+}
+
+/* ---- membership ---- */
+
+static json_t *peer_json(const peer_t *p)
+{
+    return json_pack("{ss ss sb sb sb sb}", "id", p->id, "name", p->name, "audio", p->audio,
+                     "video", p->video, "muted_audio", p->muted_audio, "muted_video",
+                     p->muted_video);
+}
+
+static void leave_room(session_t *s)
+{
+    if (!s->peer.room) return;
+    broadcast(s, json_pack("{ss ss}", "type", "peer_left", "id", s->peer.id), false);
+    hub_leave(s->env->hub, &s->peer);
+}
+
+void session_free(session_t *s)
+{
+    if (!s) return;
+    leave_room(s);
+    while (s->q_len > 0) {
+        outmsg_unref(s->queue[s->q_head]);
+        s->q_head = (s->q_head + 1) % SESSION_QUEUE_MAX;
+        s->q_len--;
+    }
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        s->env->all = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->env->count--;
+    free(s->rx);
+    free(s);
+}
+
+void session_close_all(session_env_t *env, const char *reason)
+{
+    for (session_t *s = env->all; s; s = s->next) {
+        if (s->closing) continue;
+        send_json(s, json_pack("{ss ss}", "type", "bye", "reason", reason));
+        close_after_flush(s, LWS_CLOSE_STATUS_GOINGAWAY);
+    }
+}
+
+/* ---- handlers ---- */
+
+static const char *const hub_codes[] = {"", "room_full", "unauthorized", "room_unknown",
+                                        "server_full"};
+
+static void joined(session_t *s, const json_t *id)
+{
+    const room_t *room = s->peer.room;
+    const config_room_t *caps = room_caps(room);
+    json_t *peers = json_array();
+    peer_t *const *members;
+    size_t n = room_members(room, &members);
+    for (size_t i = 0; i < n; i++)
+        if (members[i] != &s->peer) json_array_append_new(peers, peer_json(members[i]));
+    unsigned char raw[16];
+    RAND_bytes(raw, sizeof raw);
+    for (size_t i = 0; i < sizeof raw; i++)
+        sprintf(&s->resume[2 * i], "%02x", raw[i]);
+    json_t *obj = reply("joined", id);
+    json_object_set_new(obj, "self", peer_json(&s->peer));
+    json_object_set_new(obj, "room", json_string(room_name(room)));
+    json_object_set_new(obj, "peers", peers);
+    json_object_set_new(obj, "limits",
+                        json_pack("{si si si sb}", "max_participants", caps->max_participants,
+                                  "video_kbps", caps->video_kbps, "audio_kbps", caps->audio_kbps,
+                                  "video", caps->video));
+    json_object_set_new(obj, "resume", json_string(s->resume));
+    send_json(s, obj);
+}
+
+static void on_join(session_t *s, const json_t *msg, const json_t *id)
+{
+    if (s->peer.room) {
+        char why[128];
+        snprintf(why, sizeof why, "join: already in room \"%s\"", room_name(s->peer.room));
+        send_error(s, id, "bad_request", why);
+        return;
+    }
+    const char *room = json_string_value(json_object_get(msg, "room"));
+    const char *password = json_string_value(json_object_get(msg, "password"));
+    snprintf(s->peer.name, sizeof s->peer.name, "%s",
+             json_string_value(json_object_get(msg, "name")));
+    char why[256];
+    hub_status_t st = hub_join(s->env->hub, room, password, &s->peer, why, sizeof why);
+    if (st != HUB_OK) {
+        send_error(s, id, hub_codes[-st], why);
+        close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+        return;
+    }
+    log_info("session %s joined room %s", s->peer.id, room);
+    joined(s, id);
+    broadcast(s, json_pack("{ss so}", "type", "peer_joined", "peer", peer_json(&s->peer)), false);
+}
+
+static void on_mute(session_t *s, const json_t *msg)
+{
+    bool muted = json_is_true(json_object_get(msg, "muted"));
+    if (strcmp(json_string_value(json_object_get(msg, "kind")), "audio") == 0)
+        s->peer.muted_audio = muted;
+    else
+        s->peer.muted_video = muted;
+    broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)), false);
+}
+
+static void on_prefs(session_t *s, const json_t *msg)
+{
+    const json_t *v;
+    if ((v = json_object_get(msg, "audio_only"))) s->prefs.audio_only = json_is_true(v);
+    if ((v = json_object_get(msg, "max_video_kbps")))
+        s->prefs.max_video_kbps = (int)json_integer_value(v);
+    if ((v = json_object_get(msg, "last_n"))) s->prefs.last_n = (int)json_integer_value(v);
+}
+
+static void on_chat(session_t *s, const json_t *msg)
+{
+    broadcast(s,
+              json_pack("{ss ss ss sO sI}", "type", "chat", "from", s->peer.id, "name",
+                        s->peer.name, "text", json_object_get(msg, "text"), "ts",
+                        (json_int_t)wall_ms()),
+              true);
+}
+
+/* Acts on a validated message. */
+static void dispatch(session_t *s, message_type_t type, const json_t *msg, const json_t *id)
+{
+    if (!s->peer.room && type != MSG_JOIN && type != MSG_PING) {
+        send_error(s, id, "bad_request", "send \"join\" first");
+        return;
+    }
+    switch (type) {
+    case MSG_JOIN:
+        on_join(s, msg, id);
+        return;
+    case MSG_PING:
+        send_json(s, reply("pong", id));
+        return;
+    case MSG_LEAVE:
+        leave_room(s);
+        close_after_flush(s, LWS_CLOSE_STATUS_NORMAL);
+        return;
+    case MSG_PUBLISH:
+        send_error(s, id, "sdp_rejected", "publish: media is not supported yet by this server");
+        return;
+    case MSG_ANSWER:
+        send_error(s, id, "bad_request", "answer: no subscribe offer is pending");
+        return;
+    case MSG_MUTE:
+        on_mute(s, msg);
+        break;
+    case MSG_PREFS:
+        on_prefs(s, msg);
+        break;
+    case MSG_CHAT:
+        on_chat(s, msg);
+        break;
+    case MSG_CANDIDATE: /* ICE-lite: the server needs no trickled candidates */
+        break;
+    }
+    if (id) send_json(s, reply("ok", id));
+}
+
+/* The `id` to echo, when the message has a usable one. */
+static const json_t *request_id(const json_t *msg)
+{
+    const json_t *id = json_object_get(msg, "id");
+    if (json_is_number(id) || (json_is_string(id) && json_string_length(id) <= 64)) return id;
+    return NULL;
+}
+
+static bool take_token(session_t *s)
+{
+    long long now = now_us();
+    double rate = s->env->cfg->messages_per_second;
+    s->tokens += (double)(now - s->tokens_at_us) * rate / 1e6;
+    if (s->tokens > rate) s->tokens = rate;
+    s->tokens_at_us = now;
+    if (s->tokens < 1.0) return false;
+    s->tokens -= 1.0;
+    return true;
+}
+
+static void handle_message(session_t *s, const char *text, size_t len)
+{
+    json_error_t jerr;
+    json_t *msg = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!msg) {
+        char why[256];
+        snprintf(why, sizeof why, "invalid JSON at character %d: %s", jerr.position, jerr.text);
+        send_error(s, NULL, "bad_request", why);
+        return;
+    }
+    const json_t *id = json_is_object(msg) ? request_id(msg) : NULL;
+    char why[256];
+    message_type_t type;
+    if (!take_token(s)) {
+        snprintf(why, sizeof why, "more than %d messages per second",
+                 s->env->cfg->messages_per_second);
+        send_error(s, id, "rate_limited", why);
+    } else if (message_validate(msg, &type, why, sizeof why) != 0) {
+        send_error(s, id, "bad_request", why);
+        if (!s->peer.room && json_is_object(msg) && json_is_string(json_object_get(msg, "type")) &&
+            strcmp(json_string_value(json_object_get(msg, "type")), "join") == 0)
+            close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION); /* a refused join */
+    } else {
+        dispatch(s, type, msg, id);
+    }
+    json_decref(msg);
+}
+
+int session_receive(session_t *s, const void *in, size_t len)
+{
+    if (s->closing) return 0;
+    if (s->rx_len + len > SESSION_FRAME_MAX) {
+        char why[96];
+        snprintf(why, sizeof why, "frames are limited to %d bytes", SESSION_FRAME_MAX);
+        send_error(s, NULL, "too_large", why);
+        close_after_flush(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        return 0;
+    }
+    if (s->rx_len + len > s->rx_cap) {
+        size_t cap = s->rx_cap ? s->rx_cap : 1024;
+        while (cap < s->rx_len + len)
+            cap *= 2;
+        s->rx = xrealloc(s->rx, cap);
+        s->rx_cap = cap;
+    }
+    memcpy(s->rx + s->rx_len, in, len);
+    s->rx_len += len;
+    if (!lws_is_final_fragment(s->wsi)) return 0;
+    size_t n = s->rx_len;
+    s->rx_len = 0;
+    if (lws_frame_is_binary(s->wsi)) {
+        send_error(s, NULL, "bad_request", "frames must be text (one JSON object each)");
+        return 0;
+    }
+    handle_message(s, s->rx, n);
+    return 0;
+}
