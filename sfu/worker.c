@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "demux.h"
 #include "log.h"
 #include "mem.h"
 #include "msgq.h"
