@@ -148,6 +148,18 @@ static int check_listen(const config_t *cfg, char *err, size_t errlen)
     return -1;
 }
 
+static int check_tls_files(const config_t *cfg, char *err, size_t errlen)
+{
+    const char *keys[] = {"tls.cert", "tls.key"}, *paths[] = {cfg->tls_cert, cfg->tls_key};
+    for (int i = 0; i < 2; i++) {
+        if (paths[i] && access(paths[i], R_OK) != 0) {
+            snprintf(err, errlen, "%s: %s: %s", keys[i], paths[i], strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void notify_cb(void *arg)
 {
     server_t *srv = arg;
@@ -210,7 +222,7 @@ int server_new(const config_t *cfg, server_t **out, char *err, size_t errlen)
         snprintf(err, errlen, "web_root: %s: %s", cfg->web_root, strerror(errno));
         goto fail;
     }
-    if (check_listen(cfg, err, errlen) != 0) goto fail;
+    if (check_tls_files(cfg, err, errlen) != 0 || check_listen(cfg, err, errlen) != 0) goto fail;
     srv->hub = hub_new(cfg);
     srv->env = (session_env_t){.hub = srv->hub, .cfg = cfg};
     srv->ctx = create_context(srv);
