@@ -45,7 +45,8 @@ const char config_default_json[] = "{\n"
                                    "        \"video\": true,\n"
                                    "        \"video_kbps\": 300,\n"
                                    "        \"audio_kbps\": 32,\n"
-                                   "        \"last_n\": 4\n"
+                                   "        \"last_n\": 4,\n"
+                                   "        \"echo\": false\n"
                                    "    },\n"
                                    "    \"rooms\": {}\n"
                                    "}\n";
@@ -420,6 +421,7 @@ static const field_t room_fields[] = {
     {"audio_kbps", F_INT, 6, 510, offsetof(config_room_t, audio_kbps), NULL},
     {"last_n", F_INT, 0, 100, offsetof(config_room_t, last_n), NULL},
     {"password", F_STR, 1, CONFIG_PASSWORD_MAX, offsetof(config_room_t, password), NULL},
+    {"echo", F_BOOL, 0, 0, offsetof(config_room_t, echo), NULL},
 };
 static const table_t room_table = {room_fields, COUNT(room_fields), NULL};
 

@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 #define CONFIG_ROOM_NAME_MAX 64
-#define CONFIG_PASSWORD_MAX 256
-#define CONFIG_ERROR_MAX 512
+#define CONFIG_PASSWORD_MAX  256
+#define CONFIG_ERROR_MAX     512
 
 /* Caps of one room. Keys a configured room omits come from `room_defaults`. */
 typedef struct config_room {
@@ -25,6 +25,7 @@ typedef struct config_room {
     int audio_kbps;                      /* per publisher, 6..510 */
     int last_n;                          /* video of the N latest speakers, 0 = all */
     char *password;                      /* NULL: none; owned by the config */
+    bool echo; /* test room: each participant receives its own media back */
 } config_room_t;
 
 typedef struct config {
@@ -32,11 +33,11 @@ typedef struct config {
     int listen_port;      /* 1..65535 */
     char *tls_cert;       /* NULL or both set */
     char *tls_key;
-    char *web_root;       /* directory served over HTTP */
+    char *web_root; /* directory served over HTTP */
 
-    int media_port;       /* first UDP port; worker i uses media_port + i */
-    int media_workers;    /* 1..64 */
-    char **announce;      /* addresses written into ICE candidates; n_announce == 0: all */
+    int media_port;    /* first UDP port; worker i uses media_port + i */
+    int media_workers; /* 1..64 */
+    char **announce;   /* addresses written into ICE candidates; n_announce == 0: all */
     size_t n_announce;
 
     int max_rooms;           /* server-wide, 1..10000 */

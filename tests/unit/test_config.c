@@ -20,7 +20,7 @@
 #define ROOM(f) offsetof(config_room_t, f)
 
 #define ROOT_KEYS "listen, tls, web_root, media, limits, on_demand, room_defaults, rooms"
-#define ROOM_KEYS "max_participants, video, video_kbps, audio_kbps, last_n, password"
+#define ROOM_KEYS "max_participants, video, video_kbps, audio_kbps, last_n, password, echo"
 
 static config_t *parse_ok(const char *json)
 {
@@ -376,6 +376,8 @@ static void test_bool_fields(void)
         {"", "on_demand", CFG(on_demand)},
         {"room_defaults", "video", ROOM(video)},
         {"rooms.r1", "video", ROOM(video)},
+        {"room_defaults", "echo", ROOM(echo)},
+        {"rooms.r1", "echo", ROOM(echo)},
     };
     static const char *const bad[][2] = {
         {"1", "1"},       {"0", "0"},         {"\"true\"", "\"true\""},
