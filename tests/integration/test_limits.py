@@ -1,0 +1,216 @@
+"""Limits and lifecycle: frame size, message rate, server-wide capacity, rooms not
+created on demand, and shutdown on SIGTERM/SIGINT (docs: /work/shared/PROTOCOL.md).
+
+Run: /usr/bin/python3 tests/integration/test_limits.py SOBRE_BINARY WEB_DIR
+"""
+
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sobre_harness as harness  # noqa: E402
+from sobre_harness import ServerTestCase  # noqa: E402
+
+
+async def eventually_join(test, room, name, timeout=2.0):
+    """Joins, retrying on a fresh socket while the server still refuses with
+    server_full: freeing a place after a disconnect may take a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        c = await test.client(name)
+        await c.send({"type": "join", "room": room, "name": name})
+        msg = await c.recv()
+        if msg["type"] == "joined":
+            return c, msg
+        if msg["type"] != "error" or msg["code"] != "server_full" \
+                or time.monotonic() > deadline:
+            test.fail("join %s as %s: expected joined, got %r" % (room, name, msg))
+        await c.close()
+        await asyncio.sleep(0.1)
+
+
+class FrameSizeTest(ServerTestCase):
+
+    async def test_oversized_chat_is_refused_and_closes_the_session(self):
+        a, ja = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        await a.expect("peer_joined")
+        await a.send({"type": "chat", "text": "x" * 70000, "id": "big"})
+        await a.expect_error("too_large")
+        await a.expect_closed()
+        # Ben sees Ana leave, never the chat.
+        self.assertEqual((await b.expect("peer_left"))["id"], ja["self"]["id"])
+        await b.expect_silence()
+
+    async def test_oversized_garbage_before_join(self):
+        c = await self.client()
+        await c.send_raw("y" * 70000)
+        await c.expect_error("too_large")
+        await c.expect_closed()
+        await self.joined_client("r", "Ana")
+
+    async def test_60k_frame_with_too_long_text_is_a_plain_bad_request(self):
+        a, _ = await self.joined_client("r", "Ana")
+        frame = json.dumps({"type": "chat", "text": "x" * 2001, "pad": "p" * 58000, "id": 1})
+        self.assertGreater(len(frame), 60000)
+        self.assertLess(len(frame), 65536)
+        await a.send_raw(frame)
+        await a.expect_error("bad_request", "text", id=1)
+        await a.assert_open()
+
+    async def test_large_legal_frame_is_read_whole(self):
+        # Just under 64 KiB: more than one read for most servers' receive buffers.
+        a, _ = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        await a.expect("peer_joined")
+        frame = json.dumps({"type": "chat", "text": "end", "pad": "p" * 65000})
+        self.assertLess(len(frame.encode()), 65536)
+        await a.send_raw(frame)
+        self.assertEqual((await b.expect("chat"))["text"], "end")
+        self.assertEqual((await a.expect("chat"))["text"], "end")
+
+
+class RateLimitTest(ServerTestCase):
+    config = {"limits": {"messages_per_second": 5}}
+
+    async def test_burst_is_limited_then_the_session_recovers(self):
+        a, _ = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        await a.expect("peer_joined")
+        await asyncio.sleep(1.2)    # let the join's token come back
+
+        for i in range(30):
+            await a.send({"type": "ping", "id": i})
+        replies = []
+        while True:
+            try:
+                replies.append(await a.recv(timeout=0.7))
+            except AssertionError:      # no message within the timeout: done
+                break
+        pongs = [m for m in replies if m["type"] == "pong"]
+        limited = [m for m in replies if m["type"] == "error"]
+        self.assertEqual(len(pongs) + len(limited), len(replies), replies)
+        self.assertTrue(all(m["code"] == "rate_limited" for m in limited), limited)
+        self.assertGreaterEqual(len(limited), 1, "no rate_limited error for 30 pings")
+        self.assertGreaterEqual(len(pongs), 1, "the burst allowance gave no pong")
+        self.assertLessEqual(len(pongs), 7, "the limit of 5/s was not applied")
+        self.assertTrue(all(m.get("id") in range(30) for m in replies),
+                        "every reply echoes its request's id")
+
+        await asyncio.sleep(1.5)
+        await a.assert_open()
+        await a.send({"type": "chat", "text": "back"})
+        self.assertEqual((await b.expect("chat"))["text"], "back")
+
+    async def test_limited_chats_are_not_broadcast(self):
+        a, _ = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        await a.expect("peer_joined")
+        await asyncio.sleep(1.2)
+        for i in range(30):
+            await a.send({"type": "chat", "text": "spam %d" % i})
+        got = []
+        while True:
+            try:
+                got.append(await b.recv(timeout=0.7))
+            except AssertionError:
+                break
+        self.assertTrue(all(m["type"] == "chat" for m in got), got)
+        self.assertGreaterEqual(len(got), 1)
+        self.assertLessEqual(len(got), 7, "Ben received %d of 30 chats at 5/s" % len(got))
+
+    async def test_limit_is_per_session(self):
+        a, _ = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        await a.expect("peer_joined")
+        for i in range(30):
+            await a.send({"type": "ping", "id": i})
+        await b.assert_open()
+
+
+class RoomUnknownTest(ServerTestCase):
+    config = {"on_demand": False}
+
+    async def test_unconfigured_room_is_refused(self):
+        c = await self.client()
+        await c.send({"type": "join", "room": "nowhere", "name": "Ana", "id": 1})
+        await c.expect_error("room_unknown", id=1)
+        await c.expect_closed()
+        _, j = await self.joined_client("petite", "Ana")
+        self.assertEqual(j["room"], "petite")
+
+
+class ServerFullParticipantsTest(ServerTestCase):
+    config = {"limits": {"max_participants": 2}}
+
+    async def test_server_wide_participant_limit(self):
+        a, _ = await self.joined_client("r1", "Ana")
+        await self.joined_client("r2", "Ben")
+        for room in ("r3", "r1"):
+            c = await self.client()
+            await c.send({"type": "join", "room": room, "name": "Chloé", "id": room})
+            await c.expect_error("server_full", id=room)
+            await c.expect_closed()
+        await a.send({"type": "leave"})
+        await a.expect_closed(allow=("bye", "ok"))
+        await eventually_join(self, "r3", "Dan")
+
+
+class ServerFullRoomsTest(ServerTestCase):
+    config = {"limits": {"max_rooms": 2}, "rooms": None}
+
+    async def test_server_wide_room_limit(self):
+        a, _ = await self.joined_client("r1", "Ana")
+        await self.joined_client("r2", "Ben")
+        c = await self.client()
+        await c.send({"type": "join", "room": "r3", "name": "Chloé"})
+        await c.expect_error("server_full")
+        await c.expect_closed()
+        # Joining an existing room is fine.
+        _, j = await self.joined_client("r1", "Dan")
+        self.assertEqual([p["name"] for p in j["peers"]], ["Ana"])
+        await a.expect("peer_joined")
+        # Once r1 is empty it is forgotten, which frees a room.
+        await a.close()
+        await self.clients[-1].close()
+        await eventually_join(self, "r3", "Eve")
+
+
+class ShutdownTest(ServerTestCase):
+    server_may_exit = True
+
+    async def check_shutdown(self, signum):
+        a, _ = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        lobby = await self.client("not joined")
+        await lobby.assert_open()
+        await a.expect("peer_joined")
+        started = time.monotonic()
+        self.server.signal(signum)
+        for c in (a, b, lobby):
+            await c.expect("bye", reason="shutdown")
+            await c.expect_closed(allow=("peer_left",))
+        status = await asyncio.get_running_loop().run_in_executor(
+            None, self.server.wait, 2.5 - (time.monotonic() - started))
+        self.assertIsNotNone(status, "sobre still running 2 s after the signal")
+        self.assertEqual(status, 0, self.server.output())
+        self.assertLess(time.monotonic() - started, 2.0)
+
+    async def test_sigterm(self):
+        await self.check_shutdown(signal.SIGTERM)
+
+    async def test_sigint(self):
+        await self.check_shutdown(signal.SIGINT)
+
+    async def test_sigterm_when_idle(self):
+        self.server.signal(signal.SIGTERM)
+        status = await asyncio.get_running_loop().run_in_executor(None, self.server.wait, 2)
+        self.assertEqual(status, 0, self.server.output())
+
+
+if __name__ == "__main__":
+    harness.main()
