@@ -133,11 +133,14 @@ static int serve_file(struct lws *wsi, const char *path)
     return n > 0 ? finish(wsi) : 0;
 }
 
-int http_serve(struct lws *wsi, const char *root_real, const char *uri, const char *health_json)
+int http_serve(struct lws *wsi, const char *root_real, const char *uri, size_t uri_len,
+               const char *health_json)
 {
     if (!lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) &&
         !lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI))
         return send_status(wsi, 405, "method not allowed\n");
+    /* lws has percent-decoded the path: "%00" left a NUL that would cut it short. */
+    if (strnlen(uri, uri_len) != uri_len) return send_status(wsi, 400, "bad request\n");
     if (strcmp(uri, "/healthz") == 0) return send_body(wsi, 200, "application/json", health_json);
     char path[HTTP_PATH_MAX];
     int rc = http_resolve(root_real, uri, path, sizeof path);

@@ -21,6 +21,7 @@ const char *http_mime_type(const char *path);
 
 /* Handles LWS_CALLBACK_HTTP for `uri`. `health_json` is the body of /healthz.
  * Returns what the lws callback must return. */
-int http_serve(struct lws *wsi, const char *root_real, const char *uri, const char *health_json);
+int http_serve(struct lws *wsi, const char *root_real, const char *uri, size_t uri_len,
+               const char *health_json);
 
 #endif

@@ -64,11 +64,11 @@ static void drain_worker_events(server_t *srv)
     }
 }
 
-static int on_http(server_t *srv, struct lws *wsi, const char *uri)
+static int on_http(server_t *srv, struct lws *wsi, const char *uri, size_t len)
 {
     char health[256];
     health_json(srv, health, sizeof health);
-    return http_serve(wsi, srv->web_root, uri, health);
+    return http_serve(wsi, srv->web_root, uri, len, health);
 }
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
@@ -78,7 +78,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     pss_t *pss = user;
     switch (reason) {
     case LWS_CALLBACK_HTTP:
-        return on_http(srv, wsi, in);
+        return on_http(srv, wsi, in, len);
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_ESTABLISHED:

@@ -8,6 +8,8 @@ import os
 import sys
 import time
 
+import websockets
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sobre_harness as harness  # noqa: E402
 from sobre_harness import Closed, ServerTestCase, check_peer  # noqa: E402
@@ -511,6 +513,70 @@ class RobustnessTest(ServerTestCase):
             got = await receiver.expect("chat")
             self.assertEqual((got["from"], got["text"]), (jsender["self"]["id"], "still fine"))
             self.assertEqual((await sender.expect("chat"))["text"], "still fine")
+
+    async def test_invalid_utf8_is_never_relayed(self):
+        # A browser drops its WebSocket on a text frame with invalid UTF-8, so one bad
+        # client must not be able to make the server send such a frame to the others.
+        a, _ = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        await a.expect("peer_joined")
+        for payload in (b'{"type":"chat","text":"caf\xe9"}',
+                        b'{"type":"chat","text":"\xed\xa0\x80"}',
+                        '{"type":"chat","text":"\\ud800"}'.encode(),
+                        '{"type":"chat","text":"x\\u0000y"}'.encode()):
+            with self.subTest(payload=payload):
+                await a.ws.write_frame(True, websockets.frames.Opcode.TEXT, payload)
+                try:
+                    msg = await a.recv()
+                except Closed:          # closing (1007) is a fine answer too
+                    a, _ = await self.joined_client("r", "Ana again")
+                    await b.expect("peer_left")
+                    await b.expect("peer_joined")
+                    continue
+                if msg["type"] == "chat":   # accepted: must be valid text now
+                    self.assertNotIn("\ud800", msg["text"])
+                    await b.expect("chat")
+                else:
+                    self.assertEqual((msg["type"], msg["code"]), ("error", "bad_request"))
+        await b.expect_silence()
+        await b.assert_open()
+
+    async def test_slow_reader_does_not_stall_the_server(self):
+        a, _ = await self.joined_client("r", "Ana")
+        sleepy, _ = await self.joined_client("r", "Sleepy")   # never reads
+        await a.expect("peer_joined")
+        other, _ = await self.joined_client("elsewhere", "Olga")
+        text = "z" * 1990
+        for i in range(600):          # ~1.2 MB for Sleepy, under the 1000/s rate limit
+            await a.send({"type": "chat", "text": text})
+            if i % 100 == 99:
+                await asyncio.sleep(0.1)
+        await other.assert_open()
+        # Ana reads her 600 chat echoes, then still gets her pong.
+        for _ in range(600):
+            await a.expect("chat")
+        await a.assert_open()
+        self.assert_server_alive()
+        del sleepy
+
+    async def test_churn_while_chatting(self):
+        stayers = [(await self.joined_client("busy", "Stay%d" % i))[0] for i in range(3)]
+        for round_ in range(5):
+            goers = [(await self.joined_client("busy", "Go%d.%d" % (round_, i)))[0]
+                     for i in range(4)]
+            for g in goers:
+                await g.send({"type": "chat", "text": "bye from a goer"})
+            for i, g in enumerate(goers):
+                if i % 2:
+                    g.ws.transport.abort()
+                else:
+                    await g.send({"type": "leave"})
+        await asyncio.sleep(0.3)
+        self.assert_server_alive()
+        # The room now holds only the three stayers.
+        _, j = await self.joined_client("busy", "Last")
+        self.assertEqual(sorted(p["name"] for p in j["peers"]), ["Stay0", "Stay1", "Stay2"])
+        del stayers
 
     async def test_many_clients_join_at_once(self):
         clients = [await self.client("c%d" % i) for i in range(8)]

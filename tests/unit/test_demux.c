@@ -89,6 +89,16 @@ static void test_every_first_byte(void)
     }
 }
 
+/* Found by fuzz_demux: bytes that parse as STUN (method 0x581, first byte 22) are DTLS by
+ * RFC 7983, which gives STUN only the first bytes 0..3. */
+static void test_stun_shaped_dtls(void)
+{
+    static const uint8_t p[24] = {0x16, 0x01, 0x00, 0x04, 0x21, 0x12, 0xa4, 0x42,
+                                  0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86,
+                                  0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x00};
+    CHECK_INT(demux_classify(p, sizeof p), DEMUX_DTLS);
+}
+
 static void test_names(void)
 {
     CHECK_STR(demux_kind_name(DEMUX_STUN), "stun");
@@ -104,6 +114,7 @@ int main(void)
     test_table();
     test_short();
     test_every_first_byte();
+    test_stun_shaped_dtls();
     test_names();
     TEST_END();
 }

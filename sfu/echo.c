@@ -1,0 +1,85 @@
+#include "echo.h"
+
+#include <stdbool.h>
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Maps the SSRC at p in the given direction; unknown SSRCs are left alone. */
+static void map_at(const echo_map_t *map, uint8_t *p, bool to_out)
+{
+    uint32_t v = get32(p);
+    for (size_t i = 0; i < map->n; i++) {
+        uint32_t from = to_out ? map->streams[i].in : map->streams[i].out;
+        if (v == from) {
+            put32(p, to_out ? map->streams[i].out : map->streams[i].in);
+            return;
+        }
+    }
+}
+
+int echo_rtp(const echo_map_t *map, uint8_t *pkt, size_t len)
+{
+    if (len < 12) return -1;
+    uint32_t ssrc = get32(pkt + 8);
+    for (size_t i = 0; i < map->n; i++) {
+        if (map->streams[i].in == ssrc) {
+            put32(pkt + 8, map->streams[i].out);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Report blocks (24 bytes each) start at `off` in an SR or RR. */
+static void map_blocks(const echo_map_t *map, uint8_t *p, size_t off, unsigned count, size_t len)
+{
+    for (unsigned i = 0; i < count && off + 24 <= len; i++, off += 24) map_at(map, p + off, false);
+}
+
+static void mirror_one(const echo_map_t *map, uint8_t *p, size_t len)
+{
+    unsigned count = p[0] & 0x1f;
+    switch (p[1]) {
+    case 200: /* SR: sender SSRC, 20 bytes of sender info, report blocks */
+        map_at(map, p + 4, true);
+        map_blocks(map, p, 28, count, len);
+        break;
+    case 201: /* RR */
+        map_blocks(map, p, 8, count, len);
+        break;
+    case 202: /* SDES: the first chunk's SSRC (browsers send one chunk) */
+    case 203: /* BYE */
+        if (count > 0) map_at(map, p + 4, true);
+        break;
+    case 205: /* RTPFB (NACK...) and PSFB (PLI, FIR...): media source SSRC */
+    case 206:
+        if (len >= 12) map_at(map, p + 8, false);
+        if (p[1] == 206 && count == 4) /* FIR: the SSRC is in each FCI entry */
+            for (size_t off = 12; off + 8 <= len; off += 8) map_at(map, p + off, false);
+        break;
+    }
+}
+
+int echo_rtcp(const echo_map_t *map, uint8_t *pkt, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        if (len - off < 4 || (pkt[off] >> 6) != 2) return -1;
+        size_t plen = 4 * ((size_t)(pkt[off + 2] << 8 | pkt[off + 3]) + 1);
+        if (plen > len - off || plen < 8) return -1;
+        mirror_one(map, pkt + off, plen);
+        off += plen;
+    }
+    return 0;
+}
