@@ -5,38 +5,73 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "addrmap.h"
 #include "demux.h"
 #include "log.h"
 #include "mem.h"
 #include "msgq.h"
+#include "sendq.h"
+#include "stun.h"
+#include "timers.h"
 
-#define QUEUE_LEN    1024
+#define QUEUE_LEN    256
 #define RECV_BATCH   32 /* datagrams read per wake-up, as libuv does */
 #define DATAGRAM_MAX 1500
+
+/* One participant's transport and what to do with its media. */
+typedef struct endpoint {
+    uint64_t id;
+    uint32_t slot;
+    transport_t *t;
+    timers_node_t timer;
+    bool up_sent;
+    bool echo;
+    echo_map_t echo_map;
+} endpoint_t;
 
 struct worker {
     int index;
     int udp_fd, wake_fd, epoll_fd;
+    dtls_cert_t *cert;
     pthread_t thread;
     atomic_bool stop;
     msgq_t *commands, *events;
     worker_notify_cb notify;
     void *notify_arg;
-    _Atomic uint64_t datagrams_in, dropped_unknown, dropped_unhandled;
-    /* Receive buffers, allocated once: nothing is allocated per packet. */
-    uint8_t bufs[RECV_BATCH][DATAGRAM_MAX];
+    _Atomic uint64_t datagrams_in, dropped_unknown, dropped_unverified, dropped_stun,
+        dropped_srtp;
+    _Atomic uint64_t datagrams_out, send_errors; /* copied from sendq after each flush */
+    _Atomic uint32_t n_endpoints;
+    /* Worker-thread state. */
+    endpoint_t **eps; /* by slot; NULL when free */
+    uint32_t eps_cap;
+    addrmap_t *by_addr; /* verified address -> slot */
+    timers_t timers;
+    sendq_t *sendq;
+    /* Receive buffers, allocated once: nothing is allocated per packet. SRTP needs them
+     * 32-bit aligned; DATAGRAM_MAX keeps every row so. */
+    _Alignas(16) uint8_t bufs[RECV_BATCH][DATAGRAM_MAX];
     struct sockaddr_storage addrs[RECV_BATCH];
     struct iovec iovs[RECV_BATCH];
     struct mmsghdr msgs[RECV_BATCH];
 };
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static int bind_udp(int port, char *err, size_t errlen)
 {
@@ -68,6 +103,91 @@ static void emit(worker_t *w, const worker_event_t *ev)
     w->notify(w->notify_arg);
 }
 
+/* -- endpoints */
+
+static endpoint_t *find_by_id(worker_t *w, uint64_t id)
+{
+    for (uint32_t i = 0; i < w->eps_cap; i++)
+        if (w->eps[i] && w->eps[i]->id == id) return w->eps[i];
+    return NULL;
+}
+
+static void remove_endpoint(worker_t *w, endpoint_t *ep)
+{
+    addrmap_remove_value(w->by_addr, ep->slot);
+    timers_cancel(&w->timers, &ep->timer);
+    w->eps[ep->slot] = NULL;
+    w->n_endpoints--;
+    transport_free(ep->t);
+    free(ep);
+}
+
+static void add_endpoint(worker_t *w, worker_transport_spec_t *spec)
+{
+    if (find_by_id(w, spec->id)) {
+        log_warn("worker %d: transport %llu exists already", w->index,
+                 (unsigned long long)spec->id);
+        return;
+    }
+    transport_t *t = transport_new(&spec->params, w->cert);
+    if (!t) {
+        worker_event_t ev = {.kind = WORKER_EV_TRANSPORT_CLOSED, .worker = w->index,
+                             .id = spec->id};
+        snprintf(ev.reason, sizeof ev.reason, "transport: bad parameters (fingerprint?)");
+        emit(w, &ev);
+        return;
+    }
+    uint32_t slot = 0;
+    while (slot < w->eps_cap && w->eps[slot]) slot++;
+    if (slot == w->eps_cap) {
+        uint32_t cap = w->eps_cap ? w->eps_cap * 2 : 16;
+        w->eps = xrealloc(w->eps, cap * sizeof *w->eps);
+        memset(w->eps + w->eps_cap, 0, (cap - w->eps_cap) * sizeof *w->eps);
+        w->eps_cap = cap;
+    }
+    endpoint_t *ep = xcalloc(1, sizeof *ep);
+    ep->id = spec->id;
+    ep->slot = slot;
+    ep->t = t;
+    ep->echo = spec->echo != 0;
+    ep->echo_map = spec->echo_map;
+    timers_node_init(&ep->timer);
+    w->eps[slot] = ep;
+    w->n_endpoints++;
+}
+
+/* After anything that may change a transport: tell the signalling side, re-arm its timer. */
+static void after_activity(worker_t *w, endpoint_t *ep)
+{
+    switch (transport_state(ep->t)) {
+    case TRANSPORT_CONNECTED:
+        if (!ep->up_sent) {
+            ep->up_sent = true;
+            worker_event_t ev = {.kind = WORKER_EV_TRANSPORT_UP, .worker = w->index, .id = ep->id};
+            emit(w, &ev);
+        }
+        break;
+    case TRANSPORT_CLOSED: {
+        worker_event_t ev = {.kind = WORKER_EV_TRANSPORT_CLOSED, .worker = w->index, .id = ep->id};
+        snprintf(ev.reason, sizeof ev.reason, "%s", transport_error(ep->t));
+        log_debug("worker %d: transport %llu closed: %s", w->index, (unsigned long long)ep->id,
+                  ev.reason);
+        emit(w, &ev);
+        remove_endpoint(w, ep);
+        return;
+    }
+    case TRANSPORT_NEW:
+        break;
+    }
+    uint64_t at = transport_next_timeout(ep->t);
+    if (at == UINT64_MAX)
+        timers_cancel(&w->timers, &ep->timer);
+    else
+        timers_schedule(&w->timers, &ep->timer, at);
+}
+
+/* -- commands */
+
 static void handle_commands(worker_t *w)
 {
     uint64_t n;
@@ -80,8 +200,103 @@ static void handle_commands(worker_t *w)
             emit(w, &ev);
             break;
         }
+        case WORKER_CMD_ADD_TRANSPORT: {
+            add_endpoint(w, cmd.add);
+            endpoint_t *ep = find_by_id(w, cmd.add->id);
+            if (ep) after_activity(w, ep);
+            free(cmd.add);
+            break;
+        }
+        case WORKER_CMD_REMOVE_TRANSPORT: {
+            endpoint_t *ep = find_by_id(w, cmd.id);
+            if (ep) remove_endpoint(w, ep);
+            break;
+        }
         }
     }
+}
+
+/* -- datagrams */
+
+/* The transport a check is for: USERNAME is "<our ufrag>:<their ufrag>". */
+static endpoint_t *find_by_username(worker_t *w, const uint8_t *pkt, size_t len)
+{
+    stun_msg_t m;
+    if (stun_parse(pkt, len, &m) != 0 || !(m.present & STUN_HAS_USERNAME)) return NULL;
+    const uint8_t *colon = memchr(m.username.ptr, ':', m.username.len);
+    if (!colon) return NULL;
+    size_t ulen = (size_t)(colon - m.username.ptr);
+    for (uint32_t i = 0; i < w->eps_cap; i++) {
+        endpoint_t *ep = w->eps[i];
+        if (!ep) continue;
+        const char *u = transport_local_ufrag(ep->t);
+        if (strlen(u) == ulen && memcmp(u, m.username.ptr, ulen) == 0) return ep;
+    }
+    return NULL;
+}
+
+static void on_stun(worker_t *w, const uint8_t *pkt, size_t len, const struct sockaddr *from,
+                    socklen_t fromlen, uint64_t now)
+{
+    endpoint_t *ep = find_by_username(w, pkt, len);
+    if (!ep) {
+        w->dropped_stun++; /* no reply: the sender proved nothing */
+        return;
+    }
+    transport_on_stun(ep->t, pkt, len, from, fromlen, now, w->sendq);
+    if (transport_knows(ep->t, from)) addrmap_put(w->by_addr, from, ep->slot);
+    after_activity(w, ep);
+}
+
+static endpoint_t *find_by_addr(worker_t *w, const struct sockaddr *from)
+{
+    uint32_t slot;
+    if (addrmap_get(w->by_addr, from, &slot) != 0 || slot >= w->eps_cap || !w->eps[slot])
+        return NULL;
+    endpoint_t *ep = w->eps[slot];
+    /* The map may still hold an address ICE has since let go of. */
+    return transport_knows(ep->t, from) ? ep : NULL;
+}
+
+static void forward(worker_t *w, endpoint_t *ep, uint8_t *pkt, size_t len, bool rtcp)
+{
+    if (!ep->echo) return;
+    int rc = rtcp ? echo_rtcp(&ep->echo_map, pkt, len) : echo_rtp(&ep->echo_map, pkt, len);
+    if (rc == 0) transport_send(ep->t, pkt, len, rtcp, w->sendq);
+}
+
+static void on_datagram(worker_t *w, int i, uint64_t now)
+{
+    uint8_t *pkt = w->bufs[i];
+    size_t len = w->msgs[i].msg_len;
+    const struct sockaddr *from = (const struct sockaddr *)&w->addrs[i];
+    socklen_t fromlen = w->msgs[i].msg_hdr.msg_namelen;
+    demux_kind_t kind = (w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? DEMUX_UNKNOWN
+                                                                   : demux_classify(pkt, len);
+    if (kind == DEMUX_UNKNOWN) {
+        w->dropped_unknown++;
+        return;
+    }
+    if (kind == DEMUX_STUN) {
+        on_stun(w, pkt, len, from, fromlen, now);
+        return;
+    }
+    endpoint_t *ep = find_by_addr(w, from);
+    if (!ep) {
+        w->dropped_unverified++;
+        return;
+    }
+    if (kind == DEMUX_DTLS) {
+        transport_on_dtls(ep->t, pkt, len, from, now, w->sendq);
+        after_activity(w, ep);
+        return;
+    }
+    bool rtcp = kind == DEMUX_RTCP;
+    if (transport_unprotect(ep->t, pkt, &len, rtcp, from, now) != 0) {
+        w->dropped_srtp++;
+        return;
+    }
+    forward(w, ep, pkt, len, rtcp);
 }
 
 static void handle_datagrams(worker_t *w)
@@ -96,16 +311,28 @@ static void handle_datagrams(worker_t *w)
     int n = recvmmsg(w->udp_fd, w->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) return;
     w->datagrams_in += (uint64_t)n;
-    for (int i = 0; i < n; i++) {
-        uint8_t first = w->bufs[i][0];
-        /* RFC 7983: STUN 0-3, DTLS 20-63, RTP/RTCP 128-191. */
-        int known = w->msgs[i].msg_len > 0 &&
-                    (first <= 3 || (first >= 20 && first <= 63) || (first >= 128 && first <= 191));
-        if (known)
-            w->dropped_unhandled++;
-        else
-            w->dropped_unknown++;
+    uint64_t now = now_ms();
+    for (int i = 0; i < n; i++) on_datagram(w, i, now);
+}
+
+static void run_timers(worker_t *w)
+{
+    uint64_t now = now_ms();
+    timers_node_t *node;
+    while ((node = timers_pop_due(&w->timers, now))) {
+        endpoint_t *ep = (endpoint_t *)((char *)node - offsetof(endpoint_t, timer));
+        transport_on_timeout(ep->t, now, w->sendq);
+        after_activity(w, ep);
     }
+}
+
+static int epoll_timeout(const worker_t *w)
+{
+    uint64_t next = timers_next(&w->timers);
+    if (next == TIMERS_NEVER) return -1;
+    uint64_t now = now_ms();
+    if (next <= now) return 0;
+    return next - now > 60000 ? 60000 : (int)(next - now);
 }
 
 static void *run(void *arg)
@@ -113,7 +340,7 @@ static void *run(void *arg)
     worker_t *w = arg;
     struct epoll_event evs[4];
     while (!atomic_load(&w->stop)) {
-        int n = epoll_wait(w->epoll_fd, evs, 4, -1);
+        int n = epoll_wait(w->epoll_fd, evs, 4, epoll_timeout(w));
         if (n < 0 && errno != EINTR) {
             log_error("worker %d: epoll_wait: %s", w->index, strerror(errno));
             break;
@@ -124,6 +351,10 @@ static void *run(void *arg)
             else
                 handle_datagrams(w);
         }
+        run_timers(w);
+        sendq_flush(w->sendq);
+        w->datagrams_out = sendq_sent(w->sendq);
+        w->send_errors = sendq_dropped(w->sendq);
     }
     return NULL;
 }
@@ -134,38 +365,55 @@ static int watch(int epoll_fd, int fd)
     return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-int worker_start(int index, int port, worker_notify_cb notify, void *notify_arg, worker_t **out,
-                 char *err, size_t errlen)
+static void free_worker(worker_t *w)
 {
-    worker_t *w = xcalloc(1, sizeof *w);
-    w->index = index;
-    w->notify = notify;
-    w->notify_arg = notify_arg;
-    w->wake_fd = w->epoll_fd = -1;
-    w->commands = msgq_new(QUEUE_LEN, sizeof(worker_cmd_t));
-    w->events = msgq_new(QUEUE_LEN, sizeof(worker_event_t));
-    w->udp_fd = bind_udp(port, err, errlen);
-    if (w->udp_fd < 0) goto fail;
-    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    if (w->wake_fd < 0 || w->epoll_fd < 0 || watch(w->epoll_fd, w->wake_fd) != 0 ||
-        watch(w->epoll_fd, w->udp_fd) != 0) {
-        snprintf(err, errlen, "worker %d: %s", index, strerror(errno));
-        goto fail;
-    }
-    if (pthread_create(&w->thread, NULL, run, w) != 0) {
-        snprintf(err, errlen, "worker %d: cannot start thread", index);
-        goto fail;
-    }
-    *out = w;
-    return 0;
-fail:
+    for (uint32_t i = 0; i < w->eps_cap; i++)
+        if (w->eps[i]) remove_endpoint(w, w->eps[i]);
+    free(w->eps);
+    addrmap_free(w->by_addr);
+    timers_release(&w->timers);
+    sendq_free(w->sendq);
+    worker_cmd_t cmd; /* specs still queued belong to the worker */
+    while (w->commands && msgq_pop(w->commands, &cmd))
+        if (cmd.kind == WORKER_CMD_ADD_TRANSPORT) free(cmd.add);
     if (w->udp_fd >= 0) close(w->udp_fd);
     if (w->wake_fd >= 0) close(w->wake_fd);
     if (w->epoll_fd >= 0) close(w->epoll_fd);
     msgq_free(w->commands);
     msgq_free(w->events);
     free(w);
+}
+
+int worker_start(const worker_params_t *p, worker_t **out, char *err, size_t errlen)
+{
+    worker_t *w = xcalloc(1, sizeof *w);
+    w->index = p->index;
+    w->cert = p->cert;
+    w->notify = p->notify;
+    w->notify_arg = p->notify_arg;
+    w->wake_fd = w->epoll_fd = -1;
+    w->commands = msgq_new(QUEUE_LEN, sizeof(worker_cmd_t));
+    w->events = msgq_new(QUEUE_LEN, sizeof(worker_event_t));
+    w->by_addr = addrmap_new();
+    timers_init(&w->timers);
+    w->udp_fd = bind_udp(p->port, err, errlen);
+    if (w->udp_fd < 0) goto fail;
+    w->sendq = sendq_new(w->udp_fd);
+    w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (w->wake_fd < 0 || w->epoll_fd < 0 || watch(w->epoll_fd, w->wake_fd) != 0 ||
+        watch(w->epoll_fd, w->udp_fd) != 0) {
+        snprintf(err, errlen, "worker %d: %s", p->index, strerror(errno));
+        goto fail;
+    }
+    if (pthread_create(&w->thread, NULL, run, w) != 0) {
+        snprintf(err, errlen, "worker %d: cannot start thread", p->index);
+        goto fail;
+    }
+    *out = w;
+    return 0;
+fail:
+    free_worker(w);
     *out = NULL;
     return -1;
 }
@@ -191,9 +439,16 @@ int worker_next_event(worker_t *w, worker_event_t *ev)
 
 void worker_get_stats(const worker_t *w, worker_stats_t *out)
 {
-    out->datagrams_in = w->datagrams_in;
-    out->dropped_unknown = w->dropped_unknown;
-    out->dropped_unhandled = w->dropped_unhandled;
+    *out = (worker_stats_t){
+        .datagrams_in = w->datagrams_in,
+        .dropped_unknown = w->dropped_unknown,
+        .dropped_unverified = w->dropped_unverified,
+        .dropped_stun = w->dropped_stun,
+        .dropped_srtp = w->dropped_srtp,
+        .datagrams_out = w->datagrams_out,
+        .send_errors = w->send_errors,
+        .transports = w->n_endpoints,
+    };
 }
 
 void worker_stop(worker_t *w)
@@ -202,10 +457,5 @@ void worker_stop(worker_t *w)
     atomic_store(&w->stop, true);
     wake(w);
     pthread_join(w->thread, NULL);
-    close(w->udp_fd);
-    close(w->wake_fd);
-    close(w->epoll_fd);
-    msgq_free(w->commands);
-    msgq_free(w->events);
-    free(w);
+    free_worker(w);
 }

@@ -1,51 +1,83 @@
-/* worker: one media worker thread (DESIGN.md "The process"): its own epoll loop and UDP
- * socket (port media.port + index). The signalling thread talks to it only through
- * worker_post (commands) and worker_next_event (events); nothing else crosses threads. */
+/* worker: one media worker thread (DESIGN.md "The process"): its own epoll loop, UDP
+ * socket (port media.port + index), timer heap and send batch, and the transports of the
+ * participants of its rooms. The signalling thread talks to it only through worker_post
+ * (commands) and worker_next_event (events); nothing else crosses threads. */
 #ifndef SOBRE_WORKER_H
 #define SOBRE_WORKER_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dtls.h"
+#include "echo.h"
+#include "transport.h"
+
 typedef struct worker worker_t;
 
 typedef enum {
-    WORKER_CMD_PING, /* answered by WORKER_EV_PONG with the same cookie */
+    WORKER_CMD_PING,             /* answered by WORKER_EV_PONG with the same cookie */
+    WORKER_CMD_ADD_TRANSPORT,    /* takes ownership of `add` */
+    WORKER_CMD_REMOVE_TRANSPORT, /* closes transport `id` (no event follows) */
 } worker_cmd_kind_t;
+
+/* What a new transport needs: ICE credentials, the peer's certificate fingerprint, and
+ * how its media are forwarded (for now: echoed back, or dropped). */
+typedef struct worker_transport_spec {
+    uint64_t id; /* chosen by the signalling side, unique per worker */
+    transport_params_t params;
+    int echo; /* non-zero: media come back to the sender under echo's SSRCs */
+    echo_map_t echo_map;
+} worker_transport_spec_t;
 
 typedef struct worker_cmd {
     worker_cmd_kind_t kind;
-    uint64_t cookie;
+    uint64_t cookie; /* PING */
+    uint64_t id;     /* REMOVE_TRANSPORT */
+    worker_transport_spec_t *add; /* ADD_TRANSPORT: heap-allocated, freed by the worker */
 } worker_cmd_t;
 
 typedef enum {
     WORKER_EV_PONG,
+    WORKER_EV_TRANSPORT_UP,     /* ICE and DTLS done: SRTP flows */
+    WORKER_EV_TRANSPORT_CLOSED, /* consent expired, DTLS failed...: reason says; freed */
 } worker_event_kind_t;
 
 typedef struct worker_event {
     worker_event_kind_t kind;
     int worker; /* index of the worker that sent it */
     uint64_t cookie;
+    uint64_t id;
+    char reason[128];
 } worker_event_t;
 
 /* Called on the worker thread after it queued an event: it must only wake the signalling
  * loop (e.g. lws_cancel_service), never call back into the worker. */
 typedef void (*worker_notify_cb)(void *arg);
 
+typedef struct worker_params {
+    int index;
+    int port;           /* UDP port, bound on every interface */
+    dtls_cert_t *cert;  /* borrowed, shared read-only by every worker; must outlive them */
+    worker_notify_cb notify;
+    void *notify_arg;
+} worker_params_t;
+
 typedef struct worker_stats {
     uint64_t datagrams_in;
-    uint64_t dropped_unknown;   /* first byte matches no protocol (RFC 7983) */
-    uint64_t dropped_unhandled; /* valid kind, but no transport handles it yet */
+    uint64_t dropped_unknown;    /* first byte matches no protocol (RFC 7983) */
+    uint64_t dropped_unverified; /* DTLS or SRTP from an address that passed no ICE check */
+    uint64_t dropped_stun;       /* STUN that names no transport of this worker */
+    uint64_t dropped_srtp;       /* SRTP that failed authentication, replay or parsing */
+    uint64_t datagrams_out, send_errors;
+    uint32_t transports;
 } worker_stats_t;
 
-/* Binds UDP `port` on every interface (IPv6 dual-stack, else IPv4) and starts the thread.
- * Returns 0 and sets *out, or -1 with a message in err (e.g. the port is in use).
- * Thread: signalling. */
-int worker_start(int index, int port, worker_notify_cb notify, void *notify_arg, worker_t **out,
-                 char *err, size_t errlen);
+/* Binds the UDP port (IPv6 dual-stack, else IPv4) and starts the thread. Returns 0 and
+ * sets *out, or -1 with a message in err (e.g. the port is in use). Thread: signalling. */
+int worker_start(const worker_params_t *p, worker_t **out, char *err, size_t errlen);
 
-/* Queues a command and wakes the worker. Returns 0, or -1 if its queue is full.
- * Thread: signalling. */
+/* Queues a command and wakes the worker. Returns 0, or -1 if its queue is full (then an
+ * ADD_TRANSPORT's spec still belongs to the caller). Thread: signalling. */
 int worker_post(worker_t *w, const worker_cmd_t *cmd);
 
 /* Takes the oldest pending event: 1 when one was written into *ev, 0 when none.
@@ -55,8 +87,8 @@ int worker_next_event(worker_t *w, worker_event_t *ev);
 /* A snapshot of the counters (read without locking: values may lag). */
 void worker_get_stats(const worker_t *w, worker_stats_t *out);
 
-/* Stops the thread, joins it and frees everything. worker_stop(NULL) is a no-op.
- * Thread: signalling. */
+/* Stops the thread, joins it and frees everything, transports included.
+ * worker_stop(NULL) is a no-op. Thread: signalling. */
 void worker_stop(worker_t *w);
 
 #endif

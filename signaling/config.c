@@ -546,6 +546,11 @@ static int check_tls(const ctx_t *ctx, const path_t *path, json_t *obj, void *ba
 static int check_media(const ctx_t *ctx, const path_t *path, json_t *obj, void *base)
 {
     const config_t *cfg = base;
+    if (!cfg->dtls_cert != !cfg->dtls_key) {
+        const char *missing = cfg->dtls_cert ? "dtls_key" : "dtls_cert";
+        return fail(ctx, path, "\"%s\" is required when \"%s\" is present", missing,
+                    cfg->dtls_cert ? "dtls_cert" : "dtls_key");
+    }
     long last = (long)cfg->media_port + cfg->media_workers - 1;
     if (last <= 65535) return 0;
     path_t at = path_key(path, json_object_get(obj, "workers") ? "workers" : "port");
@@ -565,6 +570,8 @@ static const field_t media_fields[] = {
     {"port", F_INT, 1024, 65535, offsetof(config_t, media_port), NULL},
     {"workers", F_INT, 1, 64, offsetof(config_t, media_workers), NULL},
     {"announce", F_ADDRS, 0, 0, offsetof(config_t, announce), NULL},
+    {"dtls_cert", F_STR, 1, STR_MAX, offsetof(config_t, dtls_cert), NULL},
+    {"dtls_key", F_STR, 1, STR_MAX, offsetof(config_t, dtls_key), NULL},
 };
 static const field_t limits_fields[] = {
     {"max_rooms", F_INT, 1, 10000, offsetof(config_t, max_rooms), NULL},
@@ -697,6 +704,8 @@ void config_free(config_t *cfg)
     if (!cfg) return;
     free(cfg->listen_address);
     free(cfg->tls_cert);
+    free(cfg->dtls_cert);
+    free(cfg->dtls_key);
     free(cfg->tls_key);
     free(cfg->web_root);
     free_announce(cfg);

@@ -39,6 +39,8 @@ typedef struct config {
     int media_workers; /* 1..64 */
     char **announce;   /* addresses written into ICE candidates; n_announce == 0: all */
     size_t n_announce;
+    char *dtls_cert; /* PEM files of the DTLS certificate; NULL (both): generated */
+    char *dtls_key;
 
     int max_rooms;           /* server-wide, 1..10000 */
     int max_participants;    /* server-wide, 1..100000 */

@@ -28,8 +28,7 @@ struct server {
     char web_root[PATH_MAX];
     hub_t *hub;
     session_env_t env;
-    worker_t **workers;
-    int n_workers, workers_ready;
+    media_t *media;
     atomic_bool stop;
     bool shutting_down;
     lws_sorted_usec_list_t tick;
@@ -46,22 +45,14 @@ static void health_json(server_t *srv, char *buf, size_t len)
              "{\"status\":\"%s\",\"version\":\"%s\",\"rooms\":%zu,\"participants\":%zu,"
              "\"workers\":%d,\"workers_ready\":%d}\n",
              srv->shutting_down ? "stopping" : "ok", SOBRE_VERSION, hub_room_count(srv->hub),
-             hub_participant_count(srv->hub), srv->n_workers, srv->workers_ready);
+             hub_participant_count(srv->hub), media_workers(srv->media),
+             media_workers_ready(srv->media));
 }
 
 static void drain_worker_events(server_t *srv)
 {
     worker_event_t ev;
-    for (int i = 0; i < srv->n_workers; i++) {
-        while (worker_next_event(srv->workers[i], &ev)) {
-            switch (ev.kind) {
-            case WORKER_EV_PONG:
-                srv->workers_ready++;
-                log_debug("media worker %d ready", ev.worker);
-                break;
-            }
-        }
-    }
+    while (media_next_event(srv->media, &ev)) session_on_media_event(&srv->env, &ev);
 }
 
 static int on_http(server_t *srv, struct lws *wsi, const char *uri, size_t len)
@@ -94,7 +85,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         pss->session = NULL;
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        if (srv) drain_worker_events(srv);
+        if (srv && srv->media) drain_worker_events(srv);
         return 0;
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
@@ -166,20 +157,6 @@ static void notify_cb(void *arg)
     lws_cancel_service(srv->ctx);
 }
 
-static int start_workers(server_t *srv, char *err, size_t errlen)
-{
-    srv->workers = xcalloc((size_t)srv->cfg->media_workers, sizeof *srv->workers);
-    for (int i = 0; i < srv->cfg->media_workers; i++) {
-        if (worker_start(i, srv->cfg->media_port + i, notify_cb, srv, &srv->workers[i], err,
-                         errlen) != 0)
-            return -1;
-        srv->n_workers++;
-        worker_cmd_t ping = {.kind = WORKER_CMD_PING, .cookie = (uint64_t)i};
-        worker_post(srv->workers[i], &ping);
-    }
-    return 0;
-}
-
 static void print_url(const config_t *cfg)
 {
     const char *scheme = cfg->tls_cert ? "https" : "http";
@@ -232,7 +209,8 @@ int server_new(const config_t *cfg, server_t **out, char *err, size_t errlen)
         goto fail;
     }
     /* After the context exists: workers wake it from their threads. */
-    if (start_workers(srv, err, errlen) != 0) goto fail;
+    if (media_new(cfg, notify_cb, srv, &srv->media, err, errlen) != 0) goto fail;
+    srv->env.media = srv->media;
     print_url(cfg);
     *out = srv;
     return 0;
@@ -279,9 +257,7 @@ void server_free(server_t *srv)
 {
     if (!srv) return;
     if (srv->ctx) lws_context_destroy(srv->ctx); /* closes sessions: they leave their rooms */
-    for (int i = 0; i < srv->n_workers; i++)
-        worker_stop(srv->workers[i]);
-    free(srv->workers);
+    media_free(srv->media);
     hub_free(srv->hub);
     free(srv);
 }

@@ -38,6 +38,10 @@ struct session {
     bool closing; /* close once the queue is flushed; ignore further input */
     enum lws_close_status close_status;
     struct {
+        uint64_t id; /* 0: none */
+        int worker;
+    } transport; /* of the publish connection */
+    struct {
         bool audio_only;
         int max_video_kbps, last_n;
     } prefs;
@@ -176,8 +180,16 @@ static json_t *peer_json(const peer_t *p)
                      p->muted_video);
 }
 
+static void close_transport(session_t *s)
+{
+    if (!s->transport.id) return;
+    media_close(s->env->media, s->transport.worker, s->transport.id);
+    s->transport.id = 0;
+}
+
 static void leave_room(session_t *s)
 {
+    close_transport(s);
     if (!s->peer.room) return;
     broadcast(s, json_pack("{ss ss}", "type", "peer_left", "id", s->peer.id), false);
     hub_leave(s->env->hub, &s->peer);
@@ -284,6 +296,70 @@ static void on_prefs(session_t *s, const json_t *msg)
     if ((v = json_object_get(msg, "last_n"))) s->prefs.last_n = (int)json_integer_value(v);
 }
 
+static void on_publish(session_t *s, const json_t *msg, const json_t *id)
+{
+    const config_room_t *caps = room_caps(s->peer.room);
+    if (!caps->echo) {
+        send_error(s, id, "sdp_rejected",
+                   "publish: forwarding between participants is not supported yet by this "
+                   "server (only echo rooms take media)");
+        return;
+    }
+    if (s->transport.id) {
+        send_error(s, id, "sdp_rejected",
+                   "publish: renegotiating the publish connection is not supported yet");
+        return;
+    }
+    const json_t *sdp = json_object_get(msg, "sdp");
+    media_publish_result_t res;
+    char why[256], msgbuf[300];
+    if (media_publish(s->env->media, room_name(s->peer.room), caps, json_string_value(sdp),
+                      json_string_length(sdp), &res, why, sizeof why) != 0) {
+        snprintf(msgbuf, sizeof msgbuf, "publish: %s", why);
+        send_error(s, id, "sdp_rejected", msgbuf);
+        return;
+    }
+    s->transport.id = res.transport;
+    s->transport.worker = res.worker;
+    json_t *ans = reply("answer", id);
+    json_object_set_new(ans, "sdp", json_string(res.answer));
+    free(res.answer);
+    send_json(s, ans);
+    if (res.video_rejected)
+        send_error(s, NULL, "video_disabled",
+                   "publish: this room is audio-only: the video was not accepted");
+    if (res.audio != s->peer.audio || res.video != s->peer.video) {
+        s->peer.audio = res.audio;
+        s->peer.video = res.video;
+        broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)),
+                  false);
+    }
+    log_info("session %s publishes (audio %d, video %d) on worker %d", s->peer.id, res.audio,
+             res.video, res.worker);
+}
+
+void session_on_media_event(session_env_t *env, const worker_event_t *ev)
+{
+    session_t *s = env->all;
+    while (s && s->transport.id != ev->id) s = s->next;
+    if (!s) return;
+    if (ev->kind == WORKER_EV_TRANSPORT_UP) {
+        log_info("session %s: media connected", s->peer.id);
+        return;
+    }
+    if (ev->kind != WORKER_EV_TRANSPORT_CLOSED) return;
+    log_info("session %s: media closed: %s", s->peer.id, ev->reason);
+    s->transport.id = 0;
+    char why[200];
+    snprintf(why, sizeof why, "media connection closed: %s", ev->reason);
+    send_error(s, NULL, "media_failed", why);
+    if (s->peer.audio || s->peer.video) {
+        s->peer.audio = s->peer.video = false;
+        broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)),
+                  false);
+    }
+}
+
 static void on_chat(session_t *s, const json_t *msg)
 {
     broadcast(s,
@@ -312,7 +388,7 @@ static void dispatch(session_t *s, message_type_t type, const json_t *msg, const
         close_after_flush(s, LWS_CLOSE_STATUS_NORMAL);
         return;
     case MSG_PUBLISH:
-        send_error(s, id, "sdp_rejected", "publish: media is not supported yet by this server");
+        on_publish(s, msg, id);
         return;
     case MSG_ANSWER:
         send_error(s, id, "bad_request", "answer: no subscribe offer is pending");

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "media.h"
 #include "room.h"
 
 struct lws;
@@ -20,6 +21,7 @@ typedef struct session session_t;
 typedef struct session_env {
     hub_t *hub;
     const config_t *cfg;
+    media_t *media;
     session_t *all; /* every open session (list head, maintained by this module) */
     size_t count;
 } session_env_t;
@@ -37,6 +39,10 @@ int session_receive(session_t *s, const void *in, size_t len);
 /* The socket can take one frame (LWS_CALLBACK_SERVER_WRITEABLE). Returns 0, or -1 to
  * close the connection now (after a refused join, leave, bye or too_large). */
 int session_writable(session_t *s);
+
+/* A worker event about a transport (WORKER_EV_TRANSPORT_*): the session that owns it is
+ * told when it closed. */
+void session_on_media_event(session_env_t *env, const worker_event_t *ev);
 
 /* Sends `bye` with reason to every session and closes each once its queue is flushed. */
 void session_close_all(session_env_t *env, const char *reason);

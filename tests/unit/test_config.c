@@ -583,7 +583,7 @@ static void test_unknown_keys(void)
          "address, port"},
         {"{\"tls\": {\"cert\": \"/c\", \"key\": \"/k\", \"ca\": \"/x\"}}", "t.json:1:37: tls.ca",
          "cert, key"},
-        {"{\"media\": {\"ports\": 1}}", "t.json:1:12: media.ports", "port, workers, announce"},
+        {"{\"media\": {\"ports\": 1}}", "t.json:1:12: media.ports", "port, workers, announce, dtls_cert, dtls_key"},
         {"{\"limits\": {\"max_room\": 1}}", "t.json:1:13: limits.max_room",
          "max_rooms, max_participants, uplink_kbps, messages_per_second"},
         {"{\"room_defaults\": {\"name\": \"x\"}}", "t.json:1:20: room_defaults.name", ROOM_KEYS},
@@ -621,6 +621,16 @@ static void test_cross_field(void)
     expect_err("{\"media\": {\"workers\": 64, \"port\": 65473}}",
                "t.json:1:12: media.workers: 64 workers from port 65473 need UDP ports up to "
                "65536, above 65535");
+    expect_err("{\"media\": {\"dtls_cert\": \"/c.pem\"}}",
+               "t.json:1:2: media: \"dtls_key\" is required when \"dtls_cert\" is present");
+    expect_err("{\"media\": {\"dtls_key\": \"/k.pem\"}}",
+               "t.json:1:2: media: \"dtls_cert\" is required when \"dtls_key\" is present");
+    config_t *d = parse_ok("{\"media\": {\"dtls_cert\": \"/c.pem\", \"dtls_key\": \"/k.pem\"}}");
+    if (d) {
+        CHECK_STR(d->dtls_cert, "/c.pem");
+        CHECK_STR(d->dtls_key, "/k.pem");
+        config_free(d);
+    }
     config_t *c = parse_ok("{\"media\": {\"port\": 65472, \"workers\": 64}}");
     if (c) CHECK_INT(c->media_port + c->media_workers - 1, 65535);
     config_free(c);

@@ -54,7 +54,8 @@ static void test_ping_and_stats(void)
     int port = free_udp_port();
     worker_t *w;
     char err[256] = "";
-    CHECK_INT(worker_start(3, port, notify, NULL, &w, err, sizeof err), 0);
+    worker_params_t wp = {.index = 3, .port = port, .notify = notify};
+    CHECK_INT(worker_start(&wp, &w, err, sizeof err), 0);
     if (!w) return;
     for (uint64_t i = 0; i < 5; i++) {
         worker_cmd_t cmd = {.kind = WORKER_CMD_PING, .cookie = 100 + i};
@@ -74,7 +75,7 @@ static void test_ping_and_stats(void)
     CHECK_INT(want, 105);
     CHECK(notified >= 1);
 
-    /* Datagrams are counted and dropped: garbage (first byte 0xff) and unhandled STUN. */
+    /* Datagrams are counted and dropped: garbage (first byte 0xff) and STUN for no transport. */
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in to = {
         .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -89,11 +90,12 @@ static void test_ping_and_stats(void)
     }
     CHECK_INT(st.datagrams_in, 2);
     CHECK_INT(st.dropped_unknown, 1);
-    CHECK_INT(st.dropped_unhandled, 1);
+    CHECK_INT(st.dropped_stun, 1);
 
     /* A second worker on the same port fails with a clear error. */
     worker_t *w2;
-    CHECK_INT(worker_start(4, port, notify, NULL, &w2, err, sizeof err), -1);
+    wp.index = 4;
+    CHECK_INT(worker_start(&wp, &w2, err, sizeof err), -1);
     CHECK(w2 == NULL);
     char want_err[128];
     snprintf(want_err, sizeof want_err,

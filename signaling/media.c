@@ -1,0 +1,280 @@
+#include "media.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtls.h"
+#include "ice.h"
+#include "log.h"
+#include "mem.h"
+#include "sdp.h"
+
+#define MAX_ADDRS 16
+
+struct media {
+    const config_t *cfg;
+    dtls_cert_t *cert;
+    worker_t **workers;
+    int n_workers, ready;
+    char *addrs[MAX_ADDRS];
+    size_t n_addrs;
+    uint64_t next_transport;
+};
+
+static void add_addr(media_t *m, const char *a)
+{
+    for (size_t i = 0; i < m->n_addrs; i++)
+        if (!strcmp(m->addrs[i], a)) return;
+    if (m->n_addrs < MAX_ADDRS) m->addrs[m->n_addrs++] = xstrdup(a);
+}
+
+/* Every address of every interface that is up, loopback last: what a default host
+ * candidate set holds. IPv6 link-local addresses are left out (they need a scope). */
+static int gather_addrs(media_t *m, char *err, size_t errlen)
+{
+    if (m->cfg->n_announce > 0) {
+        for (size_t i = 0; i < m->cfg->n_announce; i++) add_addr(m, m->cfg->announce[i]);
+        return 0;
+    }
+    struct ifaddrs *ifs;
+    if (getifaddrs(&ifs) != 0) {
+        snprintf(err, errlen, "media.announce: cannot list the interfaces: %s", strerror(errno));
+        return -1;
+    }
+    for (int loopback = 0; loopback < 2; loopback++) {
+        for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+            if (!i->ifa_addr || !(i->ifa_flags & IFF_UP)) continue;
+            if (!!(i->ifa_flags & IFF_LOOPBACK) != loopback) continue;
+            char buf[INET6_ADDRSTRLEN];
+            if (i->ifa_addr->sa_family == AF_INET) {
+                inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, buf, sizeof buf);
+            } else if (i->ifa_addr->sa_family == AF_INET6) {
+                const struct in6_addr *a6 = &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+                if (IN6_IS_ADDR_LINKLOCAL(a6)) continue;
+                inet_ntop(AF_INET6, a6, buf, sizeof buf);
+            } else {
+                continue;
+            }
+            add_addr(m, buf);
+        }
+    }
+    freeifaddrs(ifs);
+    if (m->n_addrs == 0) {
+        snprintf(err, errlen, "media.announce: no interface has an address; set media.announce");
+        return -1;
+    }
+    return 0;
+}
+
+int media_new(const config_t *cfg, worker_notify_cb notify, void *notify_arg, media_t **out,
+              char *err, size_t errlen)
+{
+    media_t *m = xcalloc(1, sizeof *m);
+    m->cfg = cfg;
+    *out = NULL;
+    if (cfg->dtls_cert)
+        m->cert = dtls_cert_load(cfg->dtls_cert, cfg->dtls_key, err, errlen);
+    else if (!(m->cert = dtls_cert_new()))
+        snprintf(err, errlen, "media: cannot generate the DTLS certificate");
+    if (!m->cert || gather_addrs(m, err, errlen) != 0) goto fail;
+    m->workers = xcalloc((size_t)cfg->media_workers, sizeof *m->workers);
+    for (int i = 0; i < cfg->media_workers; i++) {
+        worker_params_t p = {.index = i, .port = cfg->media_port + i, .cert = m->cert,
+                             .notify = notify, .notify_arg = notify_arg};
+        if (worker_start(&p, &m->workers[i], err, errlen) != 0) goto fail;
+        m->n_workers++;
+        worker_cmd_t ping = {.kind = WORKER_CMD_PING, .cookie = (uint64_t)i};
+        worker_post(m->workers[i], &ping);
+    }
+    log_info("media: %d worker(s) on UDP %d, candidates on %zu address(es), DTLS %s",
+             m->n_workers, cfg->media_port, m->n_addrs, dtls_cert_fingerprint(m->cert));
+    *out = m;
+    return 0;
+fail:
+    media_free(m);
+    return -1;
+}
+
+void media_free(media_t *m)
+{
+    if (!m) return;
+    for (int i = 0; i < m->n_workers; i++) worker_stop(m->workers[i]);
+    free(m->workers);
+    for (size_t i = 0; i < m->n_addrs; i++) free(m->addrs[i]);
+    dtls_cert_free(m->cert);
+    free(m);
+}
+
+/* Every participant of a room lives on the room's worker: pick it from the name. */
+static int worker_for(const media_t *m, const char *room)
+{
+    uint32_t h = 2166136261u;
+    for (const char *c = room; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+    return (int)(h % (uint32_t)m->n_workers);
+}
+
+static uint32_t random_ssrc(void)
+{
+    uint32_t v = 0;
+    while (v == 0) RAND_bytes((unsigned char *)&v, sizeof v);
+    return v;
+}
+
+/* The SSRCs a participant sends on media line i: its FID pair, else its first SSRC. */
+static void sender_ssrcs(const sdp_media_t *sm, uint32_t *media, uint32_t *rtx)
+{
+    *media = *rtx = 0;
+    if (sm->nfid > 0) {
+        *media = sm->fid[0].media;
+        *rtx = sm->fid[0].rtx;
+    } else if (sm->nssrcs > 0) {
+        *media = sm->ssrcs[0];
+    }
+}
+
+static void fill_echo(const sdp_t *offer, worker_transport_spec_t *spec,
+                      sdp_answer_params_t *ap)
+{
+    spec->echo = 1;
+    for (size_t i = 0; i < offer->nmedia && spec->echo_map.n + 2 <= ECHO_MAX_STREAMS; i++) {
+        const sdp_media_t *sm = &offer->media[i];
+        ap->echo_ssrc[i][0] = random_ssrc();
+        ap->echo_ssrc[i][1] = random_ssrc();
+        if (sm->kind != SDP_KIND_AUDIO && sm->kind != SDP_KIND_VIDEO) continue;
+        uint32_t media, rtx;
+        sender_ssrcs(sm, &media, &rtx);
+        echo_map_t *em = &spec->echo_map;
+        if (media) {
+            em->streams[em->n].in = media;
+            em->streams[em->n++].out = ap->echo_ssrc[i][0];
+        }
+        if (rtx) {
+            em->streams[em->n].in = rtx;
+            em->streams[em->n++].out = ap->echo_ssrc[i][1];
+        }
+    }
+}
+
+static void kinds_accepted(const sdp_t *answer, media_publish_result_t *out)
+{
+    for (size_t i = 0; i < answer->nmedia; i++) {
+        if (answer->media[i].port == 0) continue;
+        if (answer->media[i].kind == SDP_KIND_AUDIO) out->audio = true;
+        if (answer->media[i].kind == SDP_KIND_VIDEO) out->video = true;
+    }
+}
+
+int media_publish(media_t *m, const char *room, const config_room_t *caps, const char *offer_text,
+                  size_t offer_len, media_publish_result_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int rc = -1;
+    sdp_t *offer = xmalloc(sizeof *offer), *answer = xmalloc(sizeof *answer);
+    worker_transport_spec_t *spec = xcalloc(1, sizeof *spec);
+    char *text = xmalloc(SDP_MAX_LEN);
+    if (sdp_parse(offer_text, offer_len, offer, err, errlen) != 0) goto done;
+
+    char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
+    ice_gen_credentials(ufrag, pwd);
+    out->worker = worker_for(m, room);
+    sdp_answer_params_t ap = {
+        .ice_ufrag = ufrag,
+        .ice_pwd = pwd,
+        .fingerprint = dtls_cert_fingerprint(m->cert),
+        .cand_addrs = (const char *const *)m->addrs,
+        .ncand = m->n_addrs,
+        .port = (uint16_t)(m->cfg->media_port + out->worker),
+        .session_id = ((uint64_t)random_ssrc() << 20) ^ random_ssrc(),
+        .allow_video = caps->video,
+        .cname = "sobre",
+        .audio_kbps = (unsigned)caps->audio_kbps,
+        .video_kbps = (unsigned)caps->video_kbps,
+    };
+    if (caps->echo) {
+        ap.echo = true;
+        fill_echo(offer, spec, &ap);
+    }
+    if (sdp_answer(offer, &ap, text, SDP_MAX_LEN, err, errlen) != 0) goto done;
+    char perr[160];
+    if (sdp_parse(text, strlen(text), answer, perr, sizeof perr) != 0) {
+        snprintf(err, errlen, "internal: the answer does not parse: %s", perr);
+        log_error("media: %s", err);
+        goto done;
+    }
+    kinds_accepted(answer, out);
+    for (size_t i = 0; i < offer->nmedia; i++)
+        if (offer->media[i].kind == SDP_KIND_VIDEO && offer->media[i].port != 0 && !caps->video)
+            out->video_rejected = true;
+
+    spec->id = out->transport = ++m->next_transport;
+    transport_params_t *tp = &spec->params;
+    snprintf(tp->local_ufrag, sizeof tp->local_ufrag, "%s", ufrag);
+    snprintf(tp->local_pwd, sizeof tp->local_pwd, "%s", pwd);
+    snprintf(tp->remote_ufrag, sizeof tp->remote_ufrag, "%s", offer->ice_ufrag);
+    snprintf(tp->remote_pwd, sizeof tp->remote_pwd, "%s", offer->ice_pwd);
+    snprintf(tp->remote_fingerprint, sizeof tp->remote_fingerprint, "%s", offer->fingerprint);
+    worker_cmd_t cmd = {.kind = WORKER_CMD_ADD_TRANSPORT, .add = spec};
+    if (worker_post(m->workers[out->worker], &cmd) != 0) {
+        snprintf(err, errlen, "internal: media worker %d is overloaded, try again", out->worker);
+        goto done;
+    }
+    spec = NULL; /* the worker owns it now */
+    out->answer = text;
+    text = NULL;
+    rc = 0;
+done:
+    free(offer);
+    free(answer);
+    free(spec);
+    free(text);
+    return rc;
+}
+
+void media_close(media_t *m, int worker, uint64_t transport)
+{
+    if (worker < 0 || worker >= m->n_workers) return;
+    worker_cmd_t cmd = {.kind = WORKER_CMD_REMOVE_TRANSPORT, .id = transport};
+    if (worker_post(m->workers[worker], &cmd) != 0)
+        log_warn("media: worker %d queue full: transport %llu not closed", worker,
+                 (unsigned long long)transport);
+}
+
+int media_next_event(media_t *m, worker_event_t *ev)
+{
+    for (int i = 0; i < m->n_workers; i++) {
+        while (worker_next_event(m->workers[i], ev)) {
+            if (ev->kind != WORKER_EV_PONG) return 1;
+            m->ready++;
+            log_debug("media worker %d ready", ev->worker);
+        }
+    }
+    return 0;
+}
+
+int media_workers(const media_t *m)
+{
+    return m->n_workers;
+}
+
+int media_workers_ready(const media_t *m)
+{
+    return m->ready;
+}
+
+const char *media_fingerprint(const media_t *m)
+{
+    return dtls_cert_fingerprint(m->cert);
+}
+
+size_t media_addresses(const media_t *m, const char *const **addrs)
+{
+    *addrs = (const char *const *)m->addrs;
+    return m->n_addrs;
+}

@@ -1,0 +1,52 @@
+/* media: the signalling side of the media plane. Owns the media workers and the DTLS
+ * certificate, knows the addresses written into ICE candidates, and turns a client's
+ * publish offer into an answer plus a transport on the room's worker (DESIGN.md "The
+ * boundary"). Knows nothing of sessions or JSON. Thread: signalling only. */
+#ifndef SOBRE_MEDIA_H
+#define SOBRE_MEDIA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "worker.h"
+
+typedef struct media media_t;
+
+/* Loads or generates the DTLS certificate, finds the candidate addresses and starts the
+ * workers; `notify` wakes the signalling loop when a worker has events. Returns 0 and
+ * sets *out, or -1 with a sentence in err naming what failed. cfg must outlive it. */
+int media_new(const config_t *cfg, worker_notify_cb notify, void *notify_arg, media_t **out,
+              char *err, size_t errlen);
+void media_free(media_t *m); /* stops the workers; media_free(NULL) is a no-op */
+
+/* What a publish produced. */
+typedef struct media_publish_result {
+    char *answer;        /* the SDP answer, heap-allocated: free() it */
+    uint64_t transport;  /* id of the new transport, for media_close */
+    int worker;          /* the worker it lives on */
+    bool audio, video;   /* accepted media kinds */
+    bool video_rejected; /* the offer had video and the room takes none */
+} media_publish_result_t;
+
+/* Answers a publish offer in a room with these caps, and creates the transport on the
+ * room's worker. Returns 0, or -1 with the reason in err (e.g. the SDP line at fault). */
+int media_publish(media_t *m, const char *room, const config_room_t *caps, const char *offer,
+                  size_t offer_len, media_publish_result_t *out, char *err, size_t errlen);
+
+/* Closes a transport media_publish created (no event follows). */
+void media_close(media_t *m, int worker, uint64_t transport);
+
+/* Takes the next event of any worker (WORKER_EV_TRANSPORT_*): 1 when one was written,
+ * 0 when none. Pongs are consumed here (they count ready workers). */
+int media_next_event(media_t *m, worker_event_t *ev);
+
+int media_workers(const media_t *m);
+int media_workers_ready(const media_t *m);
+const char *media_fingerprint(const media_t *m);
+
+/* The candidate addresses (announce, or every interface's), for logs and tests. */
+size_t media_addresses(const media_t *m, const char *const **addrs);
+
+#endif
