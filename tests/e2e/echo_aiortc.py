@@ -1,0 +1,245 @@
+"""e2e.aiortc: an aiortc client publishes a pure tone into an echo room and must hear
+the same tone back, through the server, on the same RTCPeerConnection.
+
+Run by tests/e2e/run inside a fresh network namespace as
+
+    /usr/bin/python3 tests/e2e/echo_aiortc.py <path-to-sobre> <path-to-web-dir>
+
+Two runs, 440 Hz and 660 Hz, each against a fresh server: the received audio's dominant
+frequency must follow what was sent, so a hard-coded or looped-back-elsewhere result
+cannot pass.
+
+aiortc 1.4 (Debian's python3-aiortc) quirks this relies on:
+- RTCConfiguration(iceServers=[]): without it aiortc asks a public STUN server.
+- aioice gathers every interface address except exactly 127.0.0.1, so in a namespace with
+  only loopback it would offer no candidate at all; tests/e2e/run adds 127.0.0.2 to lo,
+  which it does offer. The server announces 127.0.0.1 and replies from it; nothing leaves lo.
+"""
+
+import asyncio
+import fractions
+import os
+import sys
+import time
+
+import numpy
+from av import AudioFrame
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import sobre_harness as harness  # noqa: E402
+
+from aiortc import (MediaStreamTrack, RTCConfiguration, RTCPeerConnection,  # noqa: E402
+                    RTCSessionDescription)
+
+RATE = 48000
+FRAME = 960                 # 20 ms at 48 kHz
+WARMUP = 1.0                # seconds of echoed audio ignored (codec and jitter start-up)
+ANALYSED = 3.0              # seconds of echoed audio analysed after the warm-up
+WINDOW = 0.5                # analysis window, seconds (2 Hz FFT resolution)
+TOLERANCE_HZ = 5.0
+
+
+class ToneTrack(MediaStreamTrack):
+    """A mono sine at `freq` Hz, 20 ms AudioFrames paced in real time."""
+
+    kind = "audio"
+
+    def __init__(self, freq, amplitude=0.3):
+        super().__init__()
+        self.freq = freq
+        self.amplitude = amplitude
+        self.pts = 0
+        self.start = None
+
+    async def recv(self):
+        if self.start is None:
+            self.start = time.monotonic()
+        due = self.start + self.pts / RATE
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        n = numpy.arange(self.pts, self.pts + FRAME)
+        samples = (self.amplitude * 32767 *
+                   numpy.sin(2 * numpy.pi * self.freq * n / RATE)).astype(numpy.int16)
+        frame = AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = RATE
+        frame.pts = self.pts
+        frame.time_base = fractions.Fraction(1, RATE)
+        self.pts += FRAME
+        return frame
+
+
+def dominant_frequency(mono):
+    """(peak frequency in Hz, share of the energy within 20 Hz of the peak, RMS)."""
+    x = mono.astype(numpy.float64)
+    rms = float(numpy.sqrt(numpy.mean(x * x)))
+    spectrum = numpy.abs(numpy.fft.rfft(x * numpy.hanning(len(x)))) ** 2
+    freqs = numpy.fft.rfftfreq(len(x), 1.0 / RATE)
+    spectrum[freqs < 50] = 0          # ignore DC and rumble
+    peak = int(numpy.argmax(spectrum))
+    near = numpy.abs(freqs - freqs[peak]) <= 20
+    total = float(spectrum.sum()) or 1.0
+    return float(freqs[peak]), float(spectrum[near].sum()) / total, rms
+
+
+def to_mono(frame):
+    """Channel 0 of a decoded frame as int16 samples (aiortc decodes to s16 stereo)."""
+    data = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if frame.format.is_planar:
+        return data[0]
+    return data.reshape(-1)[0::channels]
+
+
+class Server(harness.Server):
+    """The integration harness's server, run with -v so that a failure shows the
+    server's side of the story."""
+
+    def start(self, timeout=5.0):
+        real = harness.SOBRE
+        try:
+            # harness.Server.start runs [SOBRE, "-c", path]; a wrapper adds -v.
+            wrapper = os.path.join(self.tmp.name, "sobre-v")
+            with open(wrapper, "w") as f:
+                f.write('#!/bin/sh\nexec "%s" -v "$@"\n' % real)
+            os.chmod(wrapper, 0o755)
+            harness.SOBRE = wrapper
+            return super().start(timeout)
+        finally:
+            harness.SOBRE = real
+
+
+class EchoToneTest(harness.unittest.IsolatedAsyncioTestCase):
+
+    def setUp(self):
+        self.server = Server({"on_demand": False, "rooms": {"echo": {"echo": True}}})
+        self.addCleanup(self.server.stop)
+        self.server.start()
+
+    def fail_with(self, stage, message, pc=None):
+        lines = ["aiortc: FAILED at stage %s: %s" % (stage, message)]
+        if pc is not None:
+            lines.append("states: ice %s, connection %s, dtls %s" % (
+                pc.iceConnectionState, pc.connectionState, dtls_state(pc)))
+        lines.append(self.server.output())
+        self.fail("\n".join(lines))
+
+    async def run_tone(self, freq):
+        client = await harness.Client.connect(self.server, "aiortc")
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        try:
+            await self.exchange(client, pc, freq)
+        finally:
+            await pc.close()
+            await client.close()
+        self.assertTrue(self.server.alive(), "sobre died:\n" + self.server.output())
+
+    async def exchange(self, client, pc, freq):
+        await client.join("echo", "aiortc-%d" % freq)
+        received = asyncio.Queue()
+        tracks = []
+
+        @pc.on("track")
+        def on_track(track):
+            tracks.append(track.kind)
+            print("[aiortc] ontrack: %s" % track.kind, flush=True)
+            if track.kind == "audio":
+                asyncio.ensure_future(pump(track, received))
+
+        pc.addTransceiver(ToneTrack(freq), direction="sendrecv")
+        await pc.setLocalDescription(await pc.createOffer())
+        offer = pc.localDescription.sdp
+        save_sdp("aiortc-offer.sdp", offer)
+        await client.send({"type": "publish", "id": 1, "sdp": offer})
+        msg = await client.recv(timeout=10)
+        if msg["type"] == "error":
+            self.fail_with("signalling", "publish refused: %s: %s"
+                           % (msg.get("code"), msg.get("message")))
+        if msg["type"] != "answer" or msg.get("id") != 1:
+            self.fail_with("signalling", "expected the answer to publish id 1, got %r" % msg)
+        save_sdp("aiortc-answer.sdp", msg["sdp"])
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=msg["sdp"], type="answer"))
+        except Exception as e:  # aiortc raises several types for a bad SDP
+            self.fail_with("signalling", "setRemoteDescription(answer) refused it: %r\n%s"
+                           % (e, msg["sdp"]))
+
+        deadline = time.monotonic() + 20
+        ice_up = False
+        while time.monotonic() < deadline:
+            ice_up = ice_up or pc.iceConnectionState == "completed"
+            if pc.connectionState in ("connected", "failed"):
+                break
+            await asyncio.sleep(0.1)
+        if pc.connectionState != "connected":
+            if not ice_up:
+                self.fail_with("ICE", "no ICE connectivity with the server's candidate "
+                               "within 20 s", pc)
+            self.fail_with("DTLS", "ICE completed but DTLS did not", pc)
+        print("[aiortc] connected (%d Hz)" % freq, flush=True)
+
+        # Media: collect WARMUP + ANALYSED seconds of echoed audio, every wait bounded.
+        need = int((WARMUP + ANALYSED) * RATE)
+        chunks, got = [], 0
+        while got < need:
+            try:
+                frame = await asyncio.wait_for(received.get(), 5)
+            except asyncio.TimeoutError:
+                self.fail_with("media", "%s: no echoed audio frame for 5 s after %.2f s of "
+                               "audio (tracks: %r)" % (freq, got / RATE, tracks), pc)
+            if isinstance(frame, Exception):
+                self.fail_with("media", "the echoed track ended: %r" % frame, pc)
+            mono = to_mono(frame)
+            chunks.append(mono)
+            got += len(mono)
+        audio = numpy.concatenate(chunks)[int(WARMUP * RATE):need]
+
+        step = int(WINDOW * RATE)
+        bad = []
+        for i in range(0, len(audio) - step + 1, step):
+            peak, share, rms = dominant_frequency(audio[i:i + step])
+            ok = abs(peak - freq) <= TOLERANCE_HZ and share > 0.5 and rms > 500
+            print("[aiortc] sent %d Hz, window %.1f s: dominant %.1f Hz, %.0f%% of the energy "
+                  "near it, RMS %.0f%s" % (freq, WARMUP + i / RATE, peak, 100 * share, rms,
+                                           "" if ok else "  <-- wrong"), flush=True)
+            if not ok:
+                bad.append((round(peak, 1), round(share, 2), round(rms)))
+        if bad:
+            self.fail_with("media", "the echoed audio is not the %d Hz tone sent: "
+                           "(peak Hz, energy share, RMS) of the failing windows: %r"
+                           % (freq, bad), pc)
+
+    async def test_440_hz_comes_back(self):
+        await self.run_tone(440)
+
+    async def test_660_hz_comes_back(self):
+        await self.run_tone(660)
+
+
+async def pump(track, queue):
+    """Moves the echoed track's frames into `queue`; an exception is queued too."""
+    try:
+        while True:
+            await queue.put(await track.recv())
+    except Exception as e:  # MediaStreamError when the track ends
+        await queue.put(e)
+
+
+def dtls_state(pc):
+    for t in pc.getTransceivers():
+        transport = t.sender.transport
+        if transport is not None:
+            return transport.state
+    return "n/a"
+
+
+def save_sdp(name, sdp):
+    folder = os.environ.get("SOBRE_E2E_SDP_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(sdp)
+
+
+if __name__ == "__main__":
+    harness.main()
