@@ -55,15 +55,22 @@ static void mirror_one(const echo_map_t *map, uint8_t *p, size_t len)
         map_at(map, p + 4, true);
         map_blocks(map, p, 28, count, len);
         break;
-    case 201: /* RR */
+    case 201: /* RR: the reporter's SSRC is the participant's, mapped like an SR's lest it
+               * come back as its own SSRC (a collision, RFC 3550 section 8.2) */
+        map_at(map, p + 4, true);
         map_blocks(map, p, 8, count, len);
         break;
     case 202: /* SDES: the first chunk's SSRC (browsers send one chunk) */
-    case 203: /* BYE */
         if (count > 0) map_at(map, p + 4, true);
         break;
-    case 205: /* RTPFB (NACK...) and PSFB (PLI, FIR...): media source SSRC */
+    case 203: /* BYE: count SSRCs, all the participant's */
+        for (size_t off = 4; count > 0 && off + 4 <= len; count--, off += 4)
+            map_at(map, p + off, true);
+        break;
+    case 205: /* RTPFB (NACK...) and PSFB (PLI, FIR...): the sender SSRC is the
+               * participant's, like an RR's; the media source SSRC is one we send */
     case 206:
+        map_at(map, p + 4, true);
         if (len >= 12) map_at(map, p + 8, false);
         if (p[1] == 206 && count == 4) /* FIR: the SSRC is in each FCI entry */
             for (size_t off = 12; off + 8 <= len; off += 8) map_at(map, p + off, false);
@@ -74,6 +81,7 @@ static void mirror_one(const echo_map_t *map, uint8_t *p, size_t len)
 int echo_rtcp(const echo_map_t *map, uint8_t *pkt, size_t len)
 {
     size_t off = 0;
+    if (len == 0) return -1; /* a compound packet holds at least one packet */
     while (off < len) {
         if (len - off < 4 || (pkt[off] >> 6) != 2) return -1;
         size_t plen = 4 * ((size_t)(pkt[off + 2] << 8 | pkt[off + 3]) + 1);
