@@ -52,6 +52,16 @@ bool transport_knows(const transport_t *t, const struct sockaddr *addr)
     return t->state != TRANSPORT_CLOSED && ice_addr_verified(t->ice, addr);
 }
 
+/* The worker checks transport_knows() before handing over DTLS or SRTP; checking again
+ * here keeps a spoofed source from ever reaching OpenSSL or libsrtp, or getting an answer
+ * (no amplification), whatever the caller does, and is what unverified_dropped counts. */
+static bool from_verified(transport_t *t, const struct sockaddr *from)
+{
+    if (ice_addr_verified(t->ice, from)) return true;
+    t->stats.unverified_dropped++;
+    return false;
+}
+
 static void close_transport(transport_t *t, const char *why)
 {
     if (t->state == TRANSPORT_CLOSED) return;
@@ -101,7 +111,7 @@ static void on_dtls_connected(transport_t *t)
 void transport_on_dtls(transport_t *t, const uint8_t *pkt, size_t len, const struct sockaddr *from,
                        uint64_t now_ms, sendq_t *q)
 {
-    if (t->state == TRANSPORT_CLOSED) return;
+    if (t->state == TRANSPORT_CLOSED || !from_verified(t, from)) return;
     t->stats.dtls_in++;
     ice_note_rx(t->ice, from, now_ms);
     dtls_handle(t->dtls, pkt, len, now_ms);
@@ -124,7 +134,7 @@ void transport_on_dtls(transport_t *t, const uint8_t *pkt, size_t len, const str
 int transport_unprotect(transport_t *t, uint8_t *pkt, size_t *len, bool rtcp,
                         const struct sockaddr *from, uint64_t now_ms)
 {
-    if (t->state != TRANSPORT_CONNECTED) return SRTP_CONN_ERR_OTHER;
+    if (t->state != TRANSPORT_CONNECTED || !from_verified(t, from)) return SRTP_CONN_ERR_OTHER;
     int rc = rtcp ? srtp_conn_unprotect_rtcp(t->srtp, pkt, len)
                   : srtp_conn_unprotect_rtp(t->srtp, pkt, len);
     switch (rc) {
