@@ -46,7 +46,8 @@ static bool make_key(const struct sockaddr *a, key_t_ *k)
 static uint32_t hash(const key_t_ *k)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < sizeof k->ip; i++) h = (h ^ k->ip[i]) * 16777619u;
+    for (size_t i = 0; i < sizeof k->ip; i++)
+        h = (h ^ k->ip[i]) * 16777619u;
     h = (h ^ (k->port & 0xff)) * 16777619u;
     h = (h ^ (k->port >> 8)) * 16777619u;
     return h;
@@ -75,7 +76,8 @@ void addrmap_free(addrmap_t *m)
 static void insert(addrmap_t *m, const key_t_ *k, uint32_t value)
 {
     uint32_t i = hash(k) & (m->cap - 1);
-    while (m->slots[i].used && !same(&m->slots[i].key, k)) i = (i + 1) & (m->cap - 1);
+    while (m->slots[i].used && !same(&m->slots[i].key, k))
+        i = (i + 1) & (m->cap - 1);
     if (!m->slots[i].used) m->count++;
     m->slots[i] = (entry_t){.key = *k, .value = value, .used = true};
 }

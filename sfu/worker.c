@@ -21,6 +21,7 @@
 #include "mem.h"
 #include "msgq.h"
 #include "sendq.h"
+#include "srtp_conn.h"
 #include "stun.h"
 #include "timers.h"
 
@@ -48,12 +49,12 @@ struct worker {
     msgq_t *commands, *events;
     worker_notify_cb notify;
     void *notify_arg;
-    _Atomic uint64_t datagrams_in, dropped_unknown, dropped_unverified, dropped_stun,
-        dropped_srtp;
+    _Atomic uint64_t datagrams_in, dropped_unknown, dropped_unverified, dropped_stun, dropped_srtp;
     _Atomic uint64_t datagrams_out, send_errors; /* copied from sendq after each flush */
     _Atomic uint32_t n_endpoints;
     /* Worker-thread state. */
-    endpoint_t **eps; /* by slot; NULL when free */
+    uint64_t drop_log_at, drops_unlogged; /* debug logs of drops: at most one a second */
+    endpoint_t **eps;                     /* by slot; NULL when free */
     uint32_t eps_cap;
     addrmap_t *by_addr; /* verified address -> slot */
     timers_t timers;
@@ -131,14 +132,15 @@ static void add_endpoint(worker_t *w, worker_transport_spec_t *spec)
     }
     transport_t *t = transport_new(&spec->params, w->cert);
     if (!t) {
-        worker_event_t ev = {.kind = WORKER_EV_TRANSPORT_CLOSED, .worker = w->index,
-                             .id = spec->id};
+        worker_event_t ev = {
+            .kind = WORKER_EV_TRANSPORT_CLOSED, .worker = w->index, .id = spec->id};
         snprintf(ev.reason, sizeof ev.reason, "transport: bad parameters (fingerprint?)");
         emit(w, &ev);
         return;
     }
     uint32_t slot = 0;
-    while (slot < w->eps_cap && w->eps[slot]) slot++;
+    while (slot < w->eps_cap && w->eps[slot])
+        slot++;
     if (slot == w->eps_cap) {
         uint32_t cap = w->eps_cap ? w->eps_cap * 2 : 16;
         w->eps = xrealloc(w->eps, cap * sizeof *w->eps);
@@ -218,6 +220,18 @@ static void handle_commands(worker_t *w)
 
 /* -- datagrams */
 
+/* Garbage must not flood the log: one debug line a second at most, with the count of the
+ * drops it stands for. */
+static void note_drop(worker_t *w, const char *why, uint64_t now)
+{
+    w->drops_unlogged++;
+    if (!log_enabled(LOG_DEBUG) || now < w->drop_log_at) return;
+    log_debug("worker %d: dropped %llu datagram(s), latest: %s", w->index,
+              (unsigned long long)w->drops_unlogged, why);
+    w->drops_unlogged = 0;
+    w->drop_log_at = now + 1000;
+}
+
 /* The transport a check is for: USERNAME is "<our ufrag>:<their ufrag>". */
 static endpoint_t *find_by_username(worker_t *w, const uint8_t *pkt, size_t len)
 {
@@ -241,6 +255,7 @@ static void on_stun(worker_t *w, const uint8_t *pkt, size_t len, const struct so
     endpoint_t *ep = find_by_username(w, pkt, len);
     if (!ep) {
         w->dropped_stun++; /* no reply: the sender proved nothing */
+        note_drop(w, "STUN for no transport of this worker", now);
         return;
     }
     transport_on_stun(ep->t, pkt, len, from, fromlen, now, w->sendq);
@@ -271,10 +286,11 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
     size_t len = w->msgs[i].msg_len;
     const struct sockaddr *from = (const struct sockaddr *)&w->addrs[i];
     socklen_t fromlen = w->msgs[i].msg_hdr.msg_namelen;
-    demux_kind_t kind = (w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? DEMUX_UNKNOWN
-                                                                   : demux_classify(pkt, len);
+    demux_kind_t kind =
+        (w->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? DEMUX_UNKNOWN : demux_classify(pkt, len);
     if (kind == DEMUX_UNKNOWN) {
         w->dropped_unknown++;
+        note_drop(w, "not STUN, DTLS or RTP (RFC 7983), or truncated", now);
         return;
     }
     if (kind == DEMUX_STUN) {
@@ -284,6 +300,7 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
     endpoint_t *ep = find_by_addr(w, from);
     if (!ep) {
         w->dropped_unverified++;
+        note_drop(w, "DTLS or SRTP from an address that passed no ICE check", now);
         return;
     }
     if (kind == DEMUX_DTLS) {
@@ -292,8 +309,14 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
         return;
     }
     bool rtcp = kind == DEMUX_RTCP;
-    if (transport_unprotect(ep->t, pkt, &len, rtcp, from, now) != 0) {
+    int rc = transport_unprotect(ep->t, pkt, &len, rtcp, from, now);
+    if (rc != 0) {
         w->dropped_srtp++;
+        note_drop(w,
+                  rc == SRTP_CONN_ERR_REPLAY ? "SRTP replay"
+                  : rc == SRTP_CONN_ERR_AUTH ? "SRTP authentication failed"
+                                             : "SRTP unprotect failed",
+                  now);
         return;
     }
     forward(w, ep, pkt, len, rtcp);
@@ -312,7 +335,8 @@ static void handle_datagrams(worker_t *w)
     if (n <= 0) return;
     w->datagrams_in += (uint64_t)n;
     uint64_t now = now_ms();
-    for (int i = 0; i < n; i++) on_datagram(w, i, now);
+    for (int i = 0; i < n; i++)
+        on_datagram(w, i, now);
 }
 
 static void run_timers(worker_t *w)

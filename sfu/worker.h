@@ -31,8 +31,8 @@ typedef struct worker_transport_spec {
 
 typedef struct worker_cmd {
     worker_cmd_kind_t kind;
-    uint64_t cookie; /* PING */
-    uint64_t id;     /* REMOVE_TRANSPORT */
+    uint64_t cookie;              /* PING */
+    uint64_t id;                  /* REMOVE_TRANSPORT */
     worker_transport_spec_t *add; /* ADD_TRANSPORT: heap-allocated, freed by the worker */
 } worker_cmd_t;
 
@@ -56,8 +56,8 @@ typedef void (*worker_notify_cb)(void *arg);
 
 typedef struct worker_params {
     int index;
-    int port;           /* UDP port, bound on every interface */
-    dtls_cert_t *cert;  /* borrowed, shared read-only by every worker; must outlive them */
+    int port;          /* UDP port, bound on every interface */
+    dtls_cert_t *cert; /* borrowed, shared read-only by every worker; must outlive them */
     worker_notify_cb notify;
     void *notify_arg;
 } worker_params_t;

@@ -40,7 +40,8 @@ static void add_addr(media_t *m, const char *a)
 static int gather_addrs(media_t *m, char *err, size_t errlen)
 {
     if (m->cfg->n_announce > 0) {
-        for (size_t i = 0; i < m->cfg->n_announce; i++) add_addr(m, m->cfg->announce[i]);
+        for (size_t i = 0; i < m->cfg->n_announce; i++)
+            add_addr(m, m->cfg->announce[i]);
         return 0;
     }
     struct ifaddrs *ifs;
@@ -86,15 +87,18 @@ int media_new(const config_t *cfg, worker_notify_cb notify, void *notify_arg, me
     if (!m->cert || gather_addrs(m, err, errlen) != 0) goto fail;
     m->workers = xcalloc((size_t)cfg->media_workers, sizeof *m->workers);
     for (int i = 0; i < cfg->media_workers; i++) {
-        worker_params_t p = {.index = i, .port = cfg->media_port + i, .cert = m->cert,
-                             .notify = notify, .notify_arg = notify_arg};
+        worker_params_t p = {.index = i,
+                             .port = cfg->media_port + i,
+                             .cert = m->cert,
+                             .notify = notify,
+                             .notify_arg = notify_arg};
         if (worker_start(&p, &m->workers[i], err, errlen) != 0) goto fail;
         m->n_workers++;
         worker_cmd_t ping = {.kind = WORKER_CMD_PING, .cookie = (uint64_t)i};
         worker_post(m->workers[i], &ping);
     }
-    log_info("media: %d worker(s) on UDP %d, candidates on %zu address(es), DTLS %s",
-             m->n_workers, cfg->media_port, m->n_addrs, dtls_cert_fingerprint(m->cert));
+    log_info("media: %d worker(s) on UDP %d, candidates on %zu address(es), DTLS %s", m->n_workers,
+             cfg->media_port, m->n_addrs, dtls_cert_fingerprint(m->cert));
     *out = m;
     return 0;
 fail:
@@ -105,9 +109,11 @@ fail:
 void media_free(media_t *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->n_workers; i++) worker_stop(m->workers[i]);
+    for (int i = 0; i < m->n_workers; i++)
+        worker_stop(m->workers[i]);
     free(m->workers);
-    for (size_t i = 0; i < m->n_addrs; i++) free(m->addrs[i]);
+    for (size_t i = 0; i < m->n_addrs; i++)
+        free(m->addrs[i]);
     dtls_cert_free(m->cert);
     free(m);
 }
@@ -116,14 +122,16 @@ void media_free(media_t *m)
 static int worker_for(const media_t *m, const char *room)
 {
     uint32_t h = 2166136261u;
-    for (const char *c = room; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+    for (const char *c = room; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
     return (int)(h % (uint32_t)m->n_workers);
 }
 
 static uint32_t random_ssrc(void)
 {
     uint32_t v = 0;
-    while (v == 0) RAND_bytes((unsigned char *)&v, sizeof v);
+    while (v == 0)
+        RAND_bytes((unsigned char *)&v, sizeof v);
     return v;
 }
 
@@ -139,8 +147,7 @@ static void sender_ssrcs(const sdp_media_t *sm, uint32_t *media, uint32_t *rtx)
     }
 }
 
-static void fill_echo(const sdp_t *offer, worker_transport_spec_t *spec,
-                      sdp_answer_params_t *ap)
+static void fill_echo(const sdp_t *offer, worker_transport_spec_t *spec, sdp_answer_params_t *ap)
 {
     spec->echo = 1;
     for (size_t i = 0; i < offer->nmedia && spec->echo_map.n + 2 <= ECHO_MAX_STREAMS; i++) {

@@ -341,7 +341,8 @@ static void on_publish(session_t *s, const json_t *msg, const json_t *id)
 void session_on_media_event(session_env_t *env, const worker_event_t *ev)
 {
     session_t *s = env->all;
-    while (s && s->transport.id != ev->id) s = s->next;
+    while (s && s->transport.id != ev->id)
+        s = s->next;
     if (!s) return;
     if (ev->kind == WORKER_EV_TRANSPORT_UP) {
         log_info("session %s: media connected", s->peer.id);

@@ -90,7 +90,8 @@ static void test_model(void)
         }
     }
     uint32_t n = 0;
-    for (int i = 0; i < KEYS; i++) n += model[i] != 0;
+    for (int i = 0; i < KEYS; i++)
+        n += model[i] != 0;
     CHECK_INT(addrmap_count(m), n);
     addrmap_free(m);
 }
