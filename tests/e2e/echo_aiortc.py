@@ -12,8 +12,13 @@ cannot pass.
 aiortc 1.4 (Debian's python3-aiortc) quirks this relies on:
 - RTCConfiguration(iceServers=[]): without it aiortc asks a public STUN server.
 - aioice gathers every interface address except exactly 127.0.0.1, so in a namespace with
-  only loopback it would offer no candidate at all; tests/e2e/run adds 127.0.0.2 to lo,
-  which it does offer. The server announces 127.0.0.1 and replies from it; nothing leaves lo.
+  only loopback it would offer no candidate at all; tests/e2e/run adds 127.0.0.2/32 to lo,
+  which it does offer. Nothing leaves lo.
+- aioice accepts a STUN response only from the address it sent the request to. The server
+  announces 127.0.0.2 too (ANNOUNCE): with 127.0.0.1 announced, sobre (one wildcard UDP
+  socket) answers a check sent to 127.0.0.1 from 127.0.0.2, the kernel's source for a
+  destination that is itself a local address, and aioice drops the answer. Run with
+  SOBRE_E2E_AIORTC_ANNOUNCE=127.0.0.1 to see that.
 """
 
 import asyncio
@@ -37,6 +42,7 @@ WARMUP = 1.0                # seconds of echoed audio ignored (codec and jitter 
 ANALYSED = 3.0              # seconds of echoed audio analysed after the warm-up
 WINDOW = 0.5                # analysis window, seconds (2 Hz FFT resolution)
 TOLERANCE_HZ = 5.0
+ANNOUNCE = os.environ.get("SOBRE_E2E_AIORTC_ANNOUNCE", "127.0.0.2")
 
 
 class ToneTrack(MediaStreamTrack):
@@ -112,7 +118,8 @@ class Server(harness.Server):
 class EchoToneTest(harness.unittest.IsolatedAsyncioTestCase):
 
     def setUp(self):
-        self.server = Server({"on_demand": False, "rooms": {"echo": {"echo": True}}})
+        self.server = Server({"on_demand": False, "rooms": {"echo": {"echo": True}},
+                              "media": {"announce": [ANNOUNCE]}})
         self.addCleanup(self.server.stop)
         self.server.start()
 
