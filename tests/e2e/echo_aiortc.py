@@ -171,7 +171,8 @@ class EchoToneTest(harness.unittest.IsolatedAsyncioTestCase):
             self.fail_with("signalling", "setRemoteDescription(answer) refused it: %r\n%s"
                            % (e, msg["sdp"]))
 
-        deadline = time.monotonic() + 20
+        t0 = time.monotonic()
+        deadline = t0 + 20
         ice_up = False
         while time.monotonic() < deadline:
             ice_up = ice_up or pc.iceConnectionState == "completed"
@@ -181,8 +182,10 @@ class EchoToneTest(harness.unittest.IsolatedAsyncioTestCase):
         if pc.connectionState != "connected":
             if not ice_up:
                 self.fail_with("ICE", "no ICE connectivity with the server's candidate "
-                               "within 20 s", pc)
-            self.fail_with("DTLS", "ICE completed but DTLS did not", pc)
+                               "(gave up after %.1f s of at most 20)"
+                               % (time.monotonic() - t0), pc)
+            self.fail_with("DTLS", "ICE completed but DTLS did not (after %.1f s)"
+                           % (time.monotonic() - t0), pc)
         print("[aiortc] connected (%d Hz)" % freq, flush=True)
 
         # Media: collect WARMUP + ANALYSED seconds of echoed audio, every wait bounded.

@@ -379,13 +379,13 @@ async function echoInPage(opts) {
         if (pc.connectionState !== 'connected') {
             res.stats = await statsSummary();
             if (!iceUp) {
-                return fail('ICE', `ICE did not connect within 20 s (iceConnectionState ` +
-                            `${pc.iceConnectionState}): no STUN binding success with the ` +
-                            `server's candidate`);
+                return fail('ICE', `ICE did not connect (iceConnectionState ` +
+                            `${pc.iceConnectionState} after ${Date.now() - t0} ms of at most ` +
+                            `20000): no STUN binding success with the server's candidate`);
             }
             return fail('DTLS', `ICE connected but the DTLS handshake did not complete ` +
                         `(connectionState ${pc.connectionState}, DTLS transport ` +
-                        `${state().dtls})`);
+                        `${state().dtls}, after ${Date.now() - t0} ms)`);
         }
         plog(`connected after ${Date.now() - t0} ms`);
 
