@@ -297,7 +297,7 @@ static void put_codec(writer_t *w, const sdp_codec_t *c, unsigned audio_kbps)
     for (size_t i = 0; i < sizeof fbs / sizeof fbs[0] && !rtx; i++)
         if (c->fb & fbs[i].flag) put(w, "a=rtcp-fb:%u %s\r\n", c->pt, fbs[i].text);
     if (codec_is(c, "opus", 48000, 2)) {
-        put(w, "a=fmtp:%u minptime=10;useinbandfec=1", c->pt);
+        put(w, "a=fmtp:%u minptime=10;useinbandfec=1;usedtx=1", c->pt);
         if (audio_kbps) {
             unsigned long bps = (unsigned long)audio_kbps * 1000;
             bps = bps < OPUS_MIN_BPS ? OPUS_MIN_BPS : bps > OPUS_MAX_BPS ? OPUS_MAX_BPS : bps;

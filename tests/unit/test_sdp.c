@@ -771,7 +771,7 @@ static void test_answer_golden(void)
         "a=recvonly\r\n"
         "a=rtcp-mux\r\n"
         "a=rtpmap:96 opus/48000/2\r\n"
-        "a=fmtp:96 minptime=10;useinbandfec=1;maxaveragebitrate=32000\r\n"
+        "a=fmtp:96 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=32000\r\n"
         "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
         "a=extmap:2 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n" CAND1 "\r\n" CAND2 "\r\n"
         "a=end-of-candidates\r\n"
@@ -821,7 +821,7 @@ static void test_answer_chrome_details(void)
     CHECK_INT(answer(&offer, &p), 0);
     CHECK_INT(count_line(out, "a=rtpmap:63 red/48000/2"), 1);
     CHECK_INT(count_line(out, "a=fmtp:63 111/111"), 1);
-    CHECK_INT(count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1"), 1);
+    CHECK_INT(count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1"), 1);
     CHECK_INT(count_line(out, "a=rtcp-rsize"), 2);
     CHECK_INT(count_line(out, "a=recvonly"), 2);
     CHECK_INT(count_line(out, "a=rtcp-fb:96 ccm fir"), 1);
@@ -848,7 +848,7 @@ static void test_answer_chrome_details(void)
     CHECK_INT(answer(&offer, &p), 0);
     CHECK(strstr(out, "csrc-audio-level") == NULL);
     CHECK(strstr(out, "playout-delay") == NULL);
-    CHECK_INT(count_line(out, "a=fmtp:109 minptime=10;useinbandfec=1"), 1);
+    CHECK_INT(count_line(out, "a=fmtp:109 minptime=10;useinbandfec=1;usedtx=1"), 1);
     CHECK_INT(count_line(out, "a=fmtp:124 apt=120"), 1);
     CHECK(strstr(out, "a=fmtp:120") == NULL); /* VP8's max-fs/max-fr are the sender's */
     CHECK_INT(count_line(out, "a=extmap:1 " SDP_EXT_AUDIO_LEVEL), 1);
@@ -911,7 +911,7 @@ static void test_answer_caps(void)
     p.audio_kbps = 1;
     p.video_kbps = 2500;
     CHECK_INT(answer(&offer, &p), 0);
-    CHECK_INT(count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=6000"), 1);
+    CHECK_INT(count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=6000"), 1);
     CHECK_INT(count_line(out, "b=AS:1"), 1);
     CHECK_INT(count_line(out, "b=TIAS:1000"), 1);
     CHECK_INT(count_line(out, "b=AS:2500"), 1);
@@ -919,7 +919,7 @@ static void test_answer_caps(void)
     p.audio_kbps = 1000;
     p.video_kbps = 0;
     CHECK_INT(answer(&offer, &p), 0);
-    CHECK_INT(count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=510000"), 1);
+    CHECK_INT(count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=510000"), 1);
     CHECK_INT(count_prefix(out, "b=AS:"), 1);
 }
 
