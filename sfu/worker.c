@@ -36,6 +36,7 @@ typedef struct endpoint {
     transport_t *t;
     timers_node_t timer;
     bool up_sent;
+    sendq_source_t local; /* our address its latest authenticated datagram was sent to */
     bool echo;
     echo_map_t echo_map;
 } endpoint_t;
@@ -63,6 +64,10 @@ struct worker {
      * 32-bit aligned; DATAGRAM_MAX keeps every row so. */
     _Alignas(16) uint8_t bufs[RECV_BATCH][DATAGRAM_MAX];
     struct sockaddr_storage addrs[RECV_BATCH];
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+    } ctrl[RECV_BATCH];
     struct iovec iovs[RECV_BATCH];
     struct mmsghdr msgs[RECV_BATCH];
 };
@@ -80,6 +85,10 @@ static int bind_udp(int port, char *err, size_t errlen)
     if (fd >= 0) {
         int off = 0;
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+        /* Which of our addresses each datagram was sent to (IPv4 ones too, v4-mapped):
+         * replies must leave from it. */
+        int on = 1;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
         struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
         if (bind(fd, (struct sockaddr *)&a6, sizeof a6) == 0) return fd;
         if (errno != EADDRNOTAVAIL && errno != EAFNOSUPPORT) goto fail;
@@ -87,6 +96,8 @@ static int bind_udp(int port, char *err, size_t errlen)
     }
     fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) goto fail;
+    int on = 1;
+    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
     struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (bind(fd, (struct sockaddr *)&a4, sizeof a4) == 0) return fd;
 fail:
@@ -232,6 +243,27 @@ static void note_drop(worker_t *w, const char *why, uint64_t now)
     w->drop_log_at = now + 1000;
 }
 
+/* The local address datagram i was sent to, from its control messages. */
+static sendq_source_t local_addr(worker_t *w, int i)
+{
+    sendq_source_t src = {0};
+    struct msghdr *mh = &w->msgs[i].msg_hdr;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            src.family = AF_INET6;
+            src.v6 = pi.ipi6_addr;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            src.family = AF_INET;
+            src.v4 = pi.ipi_addr; /* the header's destination: the address the peer used */
+        }
+    }
+    return src;
+}
+
 /* The transport a check is for: USERNAME is "<our ufrag>:<their ufrag>". */
 static endpoint_t *find_by_username(worker_t *w, const uint8_t *pkt, size_t len)
 {
@@ -250,7 +282,7 @@ static endpoint_t *find_by_username(worker_t *w, const uint8_t *pkt, size_t len)
 }
 
 static void on_stun(worker_t *w, const uint8_t *pkt, size_t len, const struct sockaddr *from,
-                    socklen_t fromlen, uint64_t now)
+                    socklen_t fromlen, const sendq_source_t *local, uint64_t now)
 {
     endpoint_t *ep = find_by_username(w, pkt, len);
     if (!ep) {
@@ -258,8 +290,12 @@ static void on_stun(worker_t *w, const uint8_t *pkt, size_t len, const struct so
         note_drop(w, "STUN for no transport of this worker", now);
         return;
     }
+    sendq_set_source(w->sendq, local); /* the reply leaves from the address checked */
     transport_on_stun(ep->t, pkt, len, from, fromlen, now, w->sendq);
-    if (transport_knows(ep->t, from)) addrmap_put(w->by_addr, from, ep->slot);
+    if (transport_knows(ep->t, from)) {
+        addrmap_put(w->by_addr, from, ep->slot);
+        ep->local = *local;
+    }
     after_activity(w, ep);
 }
 
@@ -293,8 +329,9 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
         note_drop(w, "not STUN, DTLS or RTP (RFC 7983), or truncated", now);
         return;
     }
+    sendq_source_t local = local_addr(w, i);
     if (kind == DEMUX_STUN) {
-        on_stun(w, pkt, len, from, fromlen, now);
+        on_stun(w, pkt, len, from, fromlen, &local, now);
         return;
     }
     endpoint_t *ep = find_by_addr(w, from);
@@ -304,6 +341,8 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
         return;
     }
     if (kind == DEMUX_DTLS) {
+        ep->local = local; /* a verified sender: its handshake replies go back the same way */
+        sendq_set_source(w->sendq, &ep->local);
         transport_on_dtls(ep->t, pkt, len, from, now, w->sendq);
         after_activity(w, ep);
         return;
@@ -319,6 +358,8 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
                   now);
         return;
     }
+    ep->local = local;
+    sendq_set_source(w->sendq, &ep->local);
     forward(w, ep, pkt, len, rtcp);
 }
 
@@ -329,7 +370,9 @@ static void handle_datagrams(worker_t *w)
         w->msgs[i].msg_hdr = (struct msghdr){.msg_name = &w->addrs[i],
                                              .msg_namelen = sizeof w->addrs[i],
                                              .msg_iov = &w->iovs[i],
-                                             .msg_iovlen = 1};
+                                             .msg_iovlen = 1,
+                                             .msg_control = w->ctrl[i].buf,
+                                             .msg_controllen = sizeof w->ctrl[i].buf};
     }
     int n = recvmmsg(w->udp_fd, w->msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) return;
@@ -345,6 +388,7 @@ static void run_timers(worker_t *w)
     timers_node_t *node;
     while ((node = timers_pop_due(&w->timers, now))) {
         endpoint_t *ep = (endpoint_t *)((char *)node - offsetof(endpoint_t, timer));
+        sendq_set_source(w->sendq, &ep->local);
         transport_on_timeout(ep->t, now, w->sendq);
         after_activity(w, ep);
     }

@@ -15,10 +15,10 @@ aiortc 1.4 (Debian's python3-aiortc) quirks this relies on:
   only loopback it would offer no candidate at all; tests/e2e/run adds 127.0.0.2/32 to lo,
   which it does offer. Nothing leaves lo.
 - aioice accepts a STUN response only from the address it sent the request to. The server
-  announces 127.0.0.2 too (ANNOUNCE): with 127.0.0.1 announced, sobre (one wildcard UDP
-  socket) answers a check sent to 127.0.0.1 from 127.0.0.2, the kernel's source for a
-  destination that is itself a local address, and aioice drops the answer. Run with
-  SOBRE_E2E_AIORTC_ANNOUNCE=127.0.0.1 to see that.
+  announces 127.0.0.1 (ANNOUNCE) while aiortc sends from 127.0.0.2: sobre's one wildcard
+  UDP socket must answer from the address each check was sent to (IP_PKTINFO), not from
+  the kernel's default source (127.0.0.2 here) - the case of any host with several
+  addresses. This test is the regression test for that.
 """
 
 import asyncio
@@ -42,7 +42,7 @@ WARMUP = 1.0                # seconds of echoed audio ignored (codec and jitter 
 ANALYSED = 3.0              # seconds of echoed audio analysed after the warm-up
 WINDOW = 0.5                # analysis window, seconds (2 Hz FFT resolution)
 TOLERANCE_HZ = 5.0
-ANNOUNCE = os.environ.get("SOBRE_E2E_AIORTC_ANNOUNCE", "127.0.0.2")
+ANNOUNCE = os.environ.get("SOBRE_E2E_AIORTC_ANNOUNCE", "127.0.0.1")
 
 
 class ToneTrack(MediaStreamTrack):

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -175,10 +176,58 @@ static void test_dropped(void)
     close(to);
 }
 
+/* A host with several addresses answers from the one the peer wrote to: the source set
+ * with sendq_set_source is the one the receiver sees, on IPv4 and dual-stack IPv6
+ * sockets (v4-mapped), whatever the kernel would have picked. */
+static void test_source(void)
+{
+    struct sockaddr_in rx_addr;
+    int rx = udp_socket(&rx_addr);
+    static const int families[] = {AF_INET, AF_INET6};
+    for (size_t f = 0; f < 2; f++) {
+        int tx = socket(families[f], SOCK_DGRAM, 0);
+        CHECK(tx >= 0);
+        struct sockaddr_in6 to6 = {.sin6_family = AF_INET6, .sin6_port = rx_addr.sin_port};
+        inet_pton(AF_INET6, "::ffff:127.0.0.1", &to6.sin6_addr);
+        const struct sockaddr *to =
+            families[f] == AF_INET ? (struct sockaddr *)&rx_addr : (struct sockaddr *)&to6;
+        socklen_t tolen = families[f] == AF_INET ? sizeof rx_addr : sizeof to6;
+        sendq_t *q = sendq_new(tx);
+        static const char *const sources[] = {"127.0.0.2", "127.0.0.3", NULL};
+        for (size_t i = 0; i < 3; i++) {
+            sendq_source_t src = {.family = families[f]};
+            if (sources[i] && families[f] == AF_INET) inet_pton(AF_INET, sources[i], &src.v4);
+            if (sources[i] && families[f] == AF_INET6) {
+                char mapped[32];
+                snprintf(mapped, sizeof mapped, "::ffff:%s", sources[i]);
+                inet_pton(AF_INET6, mapped, &src.v6);
+            }
+            sendq_set_source(q, sources[i] ? &src : NULL);
+            queue(q, (uint8_t)i, 10, to, tolen);
+        }
+        sendq_flush(q);
+        CHECK_INT(sendq_sent(q), 3);
+        for (size_t i = 0; i < 3; i++) {
+            uint8_t buf[64];
+            struct sockaddr_in from;
+            ssize_t n = recv_now(rx, buf, sizeof buf, &from);
+            CHECK(is_datagram(buf, n, (uint8_t)i, 10));
+            char got[INET_ADDRSTRLEN] = "";
+            inet_ntop(AF_INET, &from.sin_addr, got, sizeof got);
+            /* No source: the kernel's choice for a loopback destination, 127.0.0.1. */
+            CHECK_STR(got, sources[i] ? sources[i] : "127.0.0.1");
+        }
+        sendq_free(q);
+        close(tx);
+    }
+    close(rx);
+}
+
 int main(void)
 {
     test_flush_order();
     test_auto_flush();
     test_dropped();
+    test_source();
     TEST_END();
 }
