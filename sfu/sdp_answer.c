@@ -114,6 +114,8 @@ static int check_params(const sdp_answer_params_t *p, char *err, size_t errlen)
     }
     if (p->cname && !visible(p->cname, 64))
         return fail(err, errlen, SDP_ERR_INVAL, "cname: 1..64 visible ASCII characters");
+    if (p->stream_id && !visible(p->stream_id, 64))
+        return fail(err, errlen, SDP_ERR_INVAL, "stream_id: 1..64 visible ASCII characters");
     return 0;
 }
 
@@ -362,7 +364,7 @@ static void put_accepted(writer_t *w, const sdp_media_t *m, const plan_t *pl,
     if (p->echo && pl->dir == SDP_DIR_SENDRECV) {
         const char *cname = p->cname ? p->cname : "sobre";
         bool rtx = pl->has_rtx && ssrc[1];
-        put(w, "a=msid:" ECHO_STREAM " %s\r\n", m->mid);
+        put(w, "a=msid:%s %s\r\n", p->stream_id ? p->stream_id : ECHO_STREAM, m->mid);
         if (rtx) put(w, "a=ssrc-group:FID %u %u\r\n", ssrc[0], ssrc[1]);
         put(w, "a=ssrc:%u cname:%s\r\n", ssrc[0], cname);
         if (rtx) put(w, "a=ssrc:%u cname:%s\r\n", ssrc[1], cname);

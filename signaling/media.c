@@ -178,8 +178,9 @@ static void kinds_accepted(const sdp_t *answer, media_publish_result_t *out)
     }
 }
 
-int media_publish(media_t *m, const char *room, const config_room_t *caps, const char *offer_text,
-                  size_t offer_len, media_publish_result_t *out, char *err, size_t errlen)
+int media_publish(media_t *m, const char *room, const char *peer_id, const config_room_t *caps,
+                  const char *offer_text, size_t offer_len, media_publish_result_t *out, char *err,
+                  size_t errlen)
 {
     memset(out, 0, sizeof *out);
     int rc = -1;
@@ -201,6 +202,7 @@ int media_publish(media_t *m, const char *room, const config_room_t *caps, const
         .session_id = ((uint64_t)random_ssrc() << 20) ^ random_ssrc(),
         .allow_video = caps->video,
         .cname = "sobre",
+        .stream_id = peer_id,
         .audio_kbps = (unsigned)caps->audio_kbps,
         .video_kbps = (unsigned)caps->video_kbps,
     };

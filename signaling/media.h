@@ -30,10 +30,12 @@ typedef struct media_publish_result {
     bool video_rejected; /* the offer had video and the room takes none */
 } media_publish_result_t;
 
-/* Answers a publish offer in a room with these caps, and creates the transport on the
- * room's worker. Returns 0, or -1 with the reason in err (e.g. the SDP line at fault). */
-int media_publish(media_t *m, const char *room, const config_room_t *caps, const char *offer,
-                  size_t offer_len, media_publish_result_t *out, char *err, size_t errlen);
+/* Answers peer_id's publish offer in a room with these caps, and creates the transport
+ * on the room's worker. Returns 0, or -1 with the reason in err (e.g. the SDP line at
+ * fault). */
+int media_publish(media_t *m, const char *room, const char *peer_id, const config_room_t *caps,
+                  const char *offer, size_t offer_len, media_publish_result_t *out, char *err,
+                  size_t errlen);
 
 /* Closes a transport media_publish created (no event follows). */
 void media_close(media_t *m, int worker, uint64_t transport);

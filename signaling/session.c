@@ -313,8 +313,9 @@ static void on_publish(session_t *s, const json_t *msg, const json_t *id)
     const json_t *sdp = json_object_get(msg, "sdp");
     media_publish_result_t res;
     char why[256], msgbuf[300];
-    if (media_publish(s->env->media, room_name(s->peer.room), caps, json_string_value(sdp),
-                      json_string_length(sdp), &res, why, sizeof why) != 0) {
+    if (media_publish(s->env->media, room_name(s->peer.room), s->peer.id, caps,
+                      json_string_value(sdp), json_string_length(sdp), &res, why,
+                      sizeof why) != 0) {
         snprintf(msgbuf, sizeof msgbuf, "publish: %s", why);
         send_error(s, id, "sdp_rejected", msgbuf);
         return;

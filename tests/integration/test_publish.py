@@ -70,7 +70,7 @@ class PublishTest(ServerTestCase):
         return await client.recv()
 
     async def test_answer_for_a_chrome_offer(self):
-        a, _ = await self.joined_client("echo", "Ana")
+        a, ja = await self.joined_client("echo", "Ana")
         b, _ = await self.joined_client("echo", "Ben")
         await a.expect("peer_joined")
         msg = await self.publish(a, fixture("chrome_sendrecv.sdp"), "pub")
@@ -88,6 +88,8 @@ class PublishTest(ServerTestCase):
         self.assertEqual(sdp_attr(sdp, "mid"), ["0", "1", "2"])
         self.assertIn("m=application 0 ", sdp)   # the data channel is refused
         self.assertEqual(sdp.count("a=sendrecv"), 2)
+        # PROTOCOL.md: a forwarded track's stream id is the publishing peer's id.
+        self.assertEqual(sdp_attr(sdp, "msid"), ["%s 0" % ja["self"]["id"], "%s 1" % ja["self"]["id"]])
         # Echoed streams come back under the server's own SSRCs, never the client's.
         offered = {line.split()[0] for line in sdp_attr(fixture("chrome_sendrecv.sdp"), "ssrc")}
         ours = {line.split()[0] for line in sdp_attr(sdp, "ssrc")}

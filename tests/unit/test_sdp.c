@@ -882,6 +882,14 @@ static void test_answer_echo(void)
     CHECK_STR(ans.media[1].msid_track, "1");
     CHECK_INT(ans.media[1].nfid, 1);
     CHECK(ans.media[1].fid[0].media == 2222 && ans.media[1].fid[0].rtx == 3333);
+    /* With the publisher's peer id as the stream (PROTOCOL.md: streams[0].id). */
+    p.stream_id = "p7";
+    CHECK_INT(answer(&offer, &p), 0);
+    CHECK_INT(count_line(out, "a=msid:p7 0"), 1);
+    CHECK_INT(count_line(out, "a=msid:p7 1"), 1);
+    p.stream_id = "bad id";
+    CHECK_INT(answer(&offer, &p), SDP_ERR_INVAL);
+    p.stream_id = NULL;
 
     /* No RTX SSRC, default cname. */
     p.echo_ssrc[1][1] = 0;
