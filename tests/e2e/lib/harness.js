@@ -315,6 +315,7 @@ async function echoInPage(opts) {
             return fail('join', e.message);
         }
         if (m.type === 'error') return fail('join', `join refused: ${m.code}: ${m.message}`);
+        const selfId = m.self && m.self.id;
 
         res.stage = 'getUserMedia';
         try {
@@ -432,10 +433,31 @@ async function echoInPage(opts) {
             problems.push(`ontrack fired ${res.tracks.length} time(s) on the publish connection, ` +
                           `expected audio and video`);
         }
+        // PROTOCOL.md: a forwarded track's stream id is its publisher's peer id.
+        for (const t of res.tracks) {
+            if (t.streams[0] !== selfId) {
+                problems.push(`the echoed ${t.kind} track's stream is ${JSON.stringify(t.streams)}, ` +
+                              `expected the publisher's peer id ${selfId}`);
+            }
+        }
         if (problems.length) return fail('media', problems.join('; '));
+
+        // Closing the connection ends its DTLS session (close_notify): the worker closes
+        // the transport and the signalling side tells the session, which stays joined.
+        res.stage = 'close';
+        pc.close();
+        try {
+            m = await next(['error'], 5000);
+        } catch (e) {
+            return fail('close', `no media_failed notice after pc.close(): ${e.message}`);
+        }
+        if (m.code !== 'media_failed' || !/closed/.test(m.message)) {
+            return fail('close', `after pc.close(): ${m.code}: ${m.message}, expected media_failed`);
+        }
         res.ok = true;
         res.stage = 'done';
-        res.message = `audio bytesReceived ${a0} -> ${a1}, video framesDecoded ${v0} -> ${v1} ` +
+        res.message = `audio bytesReceived ${a0} -> ${a1}, video framesDecoded ${v0} -> ${v1}, ` +
+            `stream id = peer id, media_failed after pc.close(), ` +
             `over ${opts.windowMs} ms`;
         return res;
     } catch (e) {
