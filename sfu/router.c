@@ -1,0 +1,428 @@
+#include "router.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "pktcache.h"
+#include "rewrite.h"
+#include "rtcp.h"
+#include "rtp.h"
+
+#define KEYFRAME_MIN_INTERVAL_MS 500 /* at most one request per track in this time */
+#define CACHE_ENTRIES            256 /* about 1 s of 2 Mbit/s video: NACKs come within RTTs */
+#define CACHE_ENTRY_SIZE         1500
+#define SEQ_RING                 512 /* outgoing seq -> incoming seq, for NACKs */
+#define NACK_MAX                 64  /* sequence numbers answered per NACK packet */
+#define PACKET_MAX               1500
+
+typedef struct track track_t;
+
+/* One subscriber's copy of a track. */
+typedef struct out {
+    router_sub_t spec;
+    track_t *track;
+    rewrite_t *rw;
+    bool started; /* video: forwarding from a keyframe on */
+    uint16_t rtx_seq;
+    uint32_t packets, octets; /* sent, for its sender reports */
+    struct {
+        uint16_t out_seq, in_seq;
+        bool used;
+    } ring[SEQ_RING];
+} out_t;
+
+struct track {
+    router_track_t spec;
+    bool muted;
+    bool kf_requested;
+    uint64_t kf_requested_at;
+    pktcache_t *cache; /* video only */
+    out_t **outs;
+    size_t n_outs, cap_outs;
+};
+
+struct router {
+    router_out_t out;
+    track_t **tracks;
+    size_t n_tracks, cap_tracks;
+    uint32_t own_ssrc; /* sender SSRC of the feedback the server itself writes */
+    router_stats_t st;
+    uint8_t scratch[PACKET_MAX];
+};
+
+router_t *router_new(const router_out_t *out)
+{
+    router_t *r = xcalloc(1, sizeof *r);
+    r->out = *out;
+    r->own_ssrc = 1;
+    return r;
+}
+
+static void free_out(out_t *o)
+{
+    rewrite_free(o->rw);
+    free(o);
+}
+
+static void free_track(track_t *t)
+{
+    for (size_t i = 0; i < t->n_outs; i++)
+        free_out(t->outs[i]);
+    free(t->outs);
+    pktcache_free(t->cache);
+    free(t);
+}
+
+void router_free(router_t *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n_tracks; i++)
+        free_track(r->tracks[i]);
+    free(r->tracks);
+    free(r);
+}
+
+/* -- lookups */
+
+static track_t *track_by_id(const router_t *r, uint32_t id)
+{
+    for (size_t i = 0; i < r->n_tracks; i++)
+        if (r->tracks[i]->spec.id == id) return r->tracks[i];
+    return NULL;
+}
+
+static track_t *track_by_ssrc(const router_t *r, uint32_t publisher, uint32_t ssrc)
+{
+    for (size_t i = 0; i < r->n_tracks; i++) {
+        track_t *t = r->tracks[i];
+        if (t->spec.publisher == publisher &&
+            (t->spec.ssrc == ssrc || (t->spec.rtx_ssrc && t->spec.rtx_ssrc == ssrc)))
+            return t;
+    }
+    return NULL;
+}
+
+static size_t out_index(const track_t *t, uint32_t subscriber)
+{
+    for (size_t i = 0; i < t->n_outs; i++)
+        if (t->outs[i]->spec.subscriber == subscriber) return i;
+    return t->n_outs;
+}
+
+/* The outgoing stream a subscriber's feedback is about. */
+static out_t *out_by_ssrc(const router_t *r, uint32_t subscriber, uint32_t ssrc)
+{
+    for (size_t i = 0; i < r->n_tracks; i++) {
+        track_t *t = r->tracks[i];
+        for (size_t j = 0; j < t->n_outs; j++) {
+            out_t *o = t->outs[j];
+            if (o->spec.subscriber == subscriber && o->spec.ssrc == ssrc) return o;
+        }
+    }
+    return NULL;
+}
+
+/* -- sending */
+
+static void send_copy(router_t *r, uint32_t to, const uint8_t *pkt, size_t len, bool rtcp)
+{
+    size_t cap = 0;
+    uint8_t *buf = r->out.begin(r->out.arg, to, &cap);
+    if (!buf || cap < len) return;
+    memcpy(buf, pkt, len);
+    r->out.end(r->out.arg, to, len, rtcp);
+}
+
+static void request_keyframe(router_t *r, track_t *t, uint64_t now)
+{
+    if (!t->spec.video) return;
+    if (t->kf_requested && now - t->kf_requested_at < KEYFRAME_MIN_INTERVAL_MS) return;
+    uint8_t pli[16];
+    int n = rtcp_build_pli(pli, sizeof pli, r->own_ssrc, t->spec.ssrc);
+    if (n <= 0) return;
+    t->kf_requested = true;
+    t->kf_requested_at = now;
+    r->st.keyframe_requests++;
+    send_copy(r, t->spec.publisher, pli, (size_t)n, true);
+}
+
+/* Writes pkt as subscriber o sees it into buf (cap bytes): SSRC, sequence number,
+ * timestamp, payload type, extension ids. Returns the length, or 0. */
+static size_t rewrite_into(const out_t *o, const uint8_t *pkt, size_t len, const rtp_header_t *h,
+                           uint16_t seq, uint32_t ts, uint8_t *buf, size_t cap)
+{
+    if (cap < len) return 0;
+    memcpy(buf, pkt, len);
+    rtp_set_ssrc(buf, o->spec.ssrc);
+    rtp_set_seq(buf, seq);
+    rtp_set_ts(buf, ts);
+    rtp_set_pt(buf, o->spec.pt_map[h->pt]);
+    /* A block the remap refuses (malformed, or a map invalid for its form) is left as it
+     * is: the subscriber ignores ids it did not negotiate. */
+    if (h->extension) rtp_ext_remap(buf, len, h, o->spec.ext_map);
+    return len;
+}
+
+static void forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const rtp_header_t *h,
+                    uint64_t now)
+{
+    uint16_t seq;
+    uint32_t ts;
+    if (!rewrite_packet(o->rw, h->seq, h->ts, h->ssrc, now, o->track->spec.clock_rate, &seq, &ts))
+        return;
+    size_t cap = 0;
+    uint8_t *buf = r->out.begin(r->out.arg, o->spec.subscriber, &cap);
+    if (!buf) return;
+    size_t n = rewrite_into(o, pkt, len, h, seq, ts, buf, cap);
+    if (n == 0) return;
+    size_t slot = seq % SEQ_RING;
+    o->ring[slot].out_seq = seq;
+    o->ring[slot].in_seq = h->seq;
+    o->ring[slot].used = true;
+    o->packets++;
+    o->octets += (uint32_t)h->payload_len;
+    r->st.rtp_out++;
+    r->out.end(r->out.arg, o->spec.subscriber, n, false);
+}
+
+static bool is_keyframe(const track_t *t, const uint8_t *pkt, const rtp_header_t *h)
+{
+    const uint8_t *payload = pkt + h->payload_off;
+    switch (t->spec.codec[h->pt]) {
+    case ROUTER_CODEC_VP8:
+        return rtp_vp8_is_keyframe(payload, h->payload_len);
+    case ROUTER_CODEC_H264:
+        return rtp_h264_is_keyframe(payload, h->payload_len);
+    default:
+        return false;
+    }
+}
+
+void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    rtp_header_t h;
+    track_t *t;
+    if (rtp_parse(pkt, len, &h) != 0 || !(t = track_by_ssrc(r, from, h.ssrc))) {
+        r->st.rtp_unknown++;
+        return;
+    }
+    /* The publisher's own retransmissions (RTX) would repair its uplink: not yet used. */
+    if (h.ssrc != t->spec.ssrc) return;
+    r->st.rtp_in++;
+    if (t->cache) pktcache_put(t->cache, h.seq, pkt, len);
+    bool forwardable = h.pt < 128 && t->spec.codec[h.pt] != ROUTER_CODEC_NONE;
+    bool key = t->spec.video && forwardable && is_keyframe(t, pkt, &h);
+    for (size_t i = 0; i < t->n_outs; i++) {
+        out_t *o = t->outs[i];
+        if (t->muted) {
+            r->st.dropped_muted++;
+        } else if (!forwardable || o->spec.pt_map[h.pt] == ROUTER_PT_DROP) {
+            r->st.dropped_pt++;
+        } else if (t->spec.video && !o->started && !key) {
+            r->st.dropped_waiting_keyframe++;
+        } else {
+            o->started = true;
+            forward(r, o, pkt, len, &h, now);
+            continue;
+        }
+        /* Not sent: later packets close the gap, the subscriber sees no loss. If the
+         * packet is older than one already numbered, its number is taken: send it. */
+        if (!rewrite_drop(o->rw, h.seq, h.ssrc) && o->started && !t->muted && forwardable &&
+            o->spec.pt_map[h.pt] != ROUTER_PT_DROP)
+            forward(r, o, pkt, len, &h, now);
+    }
+}
+
+/* -- feedback */
+
+static void answer_nack(router_t *r, out_t *o, uint16_t seq)
+{
+    const track_t *t = o->track;
+    size_t slot = seq % SEQ_RING;
+    const uint8_t *cached;
+    size_t clen;
+    rtp_header_t h;
+    uint32_t ts;
+    if (!o->spec.rtx_ssrc || !t->cache || !o->ring[slot].used || o->ring[slot].out_seq != seq ||
+        pktcache_get(t->cache, o->ring[slot].in_seq, &cached, &clen) != 0 ||
+        rtp_parse(cached, clen, &h) != 0 || !rewrite_ts(o->rw, h.ssrc, h.ts, &ts)) {
+        r->st.nack_misses++;
+        return;
+    }
+    size_t n = rewrite_into(o, cached, clen, &h, seq, ts, r->scratch, sizeof r->scratch);
+    size_t cap = 0;
+    uint8_t *buf = n ? r->out.begin(r->out.arg, o->spec.subscriber, &cap) : NULL;
+    if (!buf) return;
+    int m = rtp_rtx_build(r->scratch, n, o->spec.rtx_ssrc, o->rtx_seq, o->spec.rtx_pt, buf, cap);
+    if (m <= 0) return;
+    o->rtx_seq++;
+    r->st.retransmissions++;
+    r->out.end(r->out.arg, o->spec.subscriber, (size_t)m, false);
+}
+
+static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_t now)
+{
+    rtcp_fb_t fb;
+    if (rtcp_parse_fb(p, &fb) != 0) return;
+    if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_PLI) {
+        out_t *o = out_by_ssrc(r, from, fb.media_ssrc);
+        if (o) request_keyframe(r, o->track, now);
+    } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_FIR) {
+        int n = rtcp_fir_count(&fb);
+        for (int i = 0; i < n; i++) {
+            uint32_t ssrc;
+            uint8_t fseq;
+            out_t *o;
+            if (rtcp_fir_entry(&fb, (size_t)i, &ssrc, &fseq) == 0 &&
+                (o = out_by_ssrc(r, from, ssrc)))
+                request_keyframe(r, o->track, now);
+        }
+    } else if (p->pt == RTCP_PT_RTPFB && fb.fmt == RTCP_RTPFB_NACK) {
+        out_t *o = out_by_ssrc(r, from, fb.media_ssrc);
+        uint16_t seqs[NACK_MAX];
+        int n = o ? rtcp_nack_seqs(&fb, seqs, NACK_MAX) : 0;
+        if (n > NACK_MAX) n = NACK_MAX;
+        for (int i = 0; i < n; i++) {
+            r->st.nacks_in++;
+            answer_nack(r, o, seqs[i]);
+        }
+    }
+}
+
+/* A publisher's sender report, once per outgoing stream with its SSRC, timestamp and
+ * counts: what lets a subscriber's browser keep audio and video in sync. */
+static void on_sender_report(router_t *r, uint32_t from, const rtcp_pkt_t *p)
+{
+    rtcp_sr_t sr;
+    track_t *t;
+    if (rtcp_parse_sr(p, &sr) != 0 || !(t = track_by_ssrc(r, from, sr.ssrc))) return;
+    for (size_t i = 0; i < t->n_outs; i++) {
+        out_t *o = t->outs[i];
+        rtcp_sr_t mine = {.ssrc = o->spec.ssrc, .ntp = sr.ntp};
+        if (!o->started || !rewrite_ts(o->rw, sr.ssrc, sr.rtp_ts, &mine.rtp_ts)) continue;
+        mine.packet_count = o->packets;
+        mine.octet_count = o->octets;
+        uint8_t buf[64];
+        int n = rtcp_build_sr(buf, sizeof buf, &mine);
+        if (n <= 0) continue;
+        r->st.sr_out++;
+        send_copy(r, o->spec.subscriber, buf, (size_t)n, true);
+    }
+}
+
+void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    rtcp_iter_t it;
+    rtcp_pkt_t p;
+    rtcp_iter_init(&it, pkt, len);
+    while (rtcp_next(&it, &p) == 1) {
+        if (p.pt == RTCP_PT_SR)
+            on_sender_report(r, from, &p);
+        else if (p.pt == RTCP_PT_PSFB || p.pt == RTCP_PT_RTPFB)
+            on_feedback(r, from, &p, now);
+    }
+}
+
+/* -- control */
+
+int router_add_track(router_t *r, const router_track_t *spec)
+{
+    if (track_by_id(r, spec->id) || track_by_ssrc(r, spec->publisher, spec->ssrc)) return -1;
+    track_t *t = xcalloc(1, sizeof *t);
+    t->spec = *spec;
+    if (spec->video) t->cache = pktcache_new(CACHE_ENTRIES, CACHE_ENTRY_SIZE);
+    if (r->n_tracks == r->cap_tracks) {
+        r->cap_tracks = r->cap_tracks ? 2 * r->cap_tracks : 8;
+        r->tracks = xrealloc(r->tracks, r->cap_tracks * sizeof *r->tracks);
+    }
+    r->tracks[r->n_tracks++] = t;
+    return 0;
+}
+
+static void send_bye(router_t *r, const out_t *o)
+{
+    uint8_t buf[16];
+    int n = rtcp_build_bye(buf, sizeof buf, &o->spec.ssrc, 1);
+    if (n <= 0) return;
+    r->st.bye_out++;
+    send_copy(r, o->spec.subscriber, buf, (size_t)n, true);
+}
+
+static void drop_track_at(router_t *r, size_t i, bool bye)
+{
+    track_t *t = r->tracks[i];
+    if (bye)
+        for (size_t j = 0; j < t->n_outs; j++)
+            send_bye(r, t->outs[j]);
+    free_track(t);
+    r->tracks[i] = r->tracks[--r->n_tracks];
+}
+
+void router_remove_track(router_t *r, uint32_t id, uint64_t now)
+{
+    (void)now;
+    for (size_t i = 0; i < r->n_tracks; i++) {
+        if (r->tracks[i]->spec.id == id) {
+            drop_track_at(r, i, true);
+            return;
+        }
+    }
+}
+
+int router_subscribe(router_t *r, const router_sub_t *s, uint64_t now)
+{
+    track_t *t = track_by_id(r, s->track);
+    if (!t || out_index(t, s->subscriber) < t->n_outs) return -1;
+    out_t *o = xcalloc(1, sizeof *o);
+    o->spec = *s;
+    o->track = t;
+    o->rw = rewrite_new();
+    o->started = !t->spec.video;
+    if (t->n_outs == t->cap_outs) {
+        t->cap_outs = t->cap_outs ? 2 * t->cap_outs : 4;
+        t->outs = xrealloc(t->outs, t->cap_outs * sizeof *t->outs);
+    }
+    t->outs[t->n_outs++] = o;
+    request_keyframe(r, t, now);
+    return 0;
+}
+
+void router_unsubscribe(router_t *r, uint32_t track, uint32_t subscriber)
+{
+    track_t *t = track_by_id(r, track);
+    size_t i = t ? out_index(t, subscriber) : 0;
+    if (!t || i == t->n_outs) return;
+    free_out(t->outs[i]);
+    t->outs[i] = t->outs[--t->n_outs];
+}
+
+void router_set_muted(router_t *r, uint32_t track, bool muted, uint64_t now)
+{
+    track_t *t = track_by_id(r, track);
+    if (!t || t->muted == muted) return;
+    t->muted = muted;
+    if (muted || !t->spec.video) return;
+    /* The frames skipped while muted are gone: decoders restart from a keyframe. */
+    for (size_t i = 0; i < t->n_outs; i++)
+        t->outs[i]->started = false;
+    request_keyframe(r, t, now);
+}
+
+void router_remove_endpoint(router_t *r, uint32_t ep, uint64_t now)
+{
+    (void)now;
+    for (size_t i = 0; i < r->n_tracks;) {
+        if (r->tracks[i]->spec.publisher == ep)
+            drop_track_at(r, i, true);
+        else
+            i++;
+    }
+    for (size_t i = 0; i < r->n_tracks; i++)
+        router_unsubscribe(r, r->tracks[i]->spec.id, ep);
+}
+
+void router_get_stats(const router_t *r, router_stats_t *out)
+{
+    *out = r->st;
+}

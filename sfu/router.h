@@ -1,0 +1,102 @@
+/* router: the forwarding table of one media worker (DESIGN.md "The media path", steps 4
+ * and 5): the tracks publishers send, each subscriber's copy of them, and what one plain
+ * RTP or RTCP packet becomes. Per outgoing stream it rewrites SSRC, sequence number,
+ * timestamp (continuous across drops: mute, a video subscriber waiting for its first
+ * keyframe), payload type and header-extension ids to what the subscriber negotiated.
+ * Feedback: PLI/FIR from a subscriber become a keyframe request to the publisher, at
+ * most one per track per 500 ms, and one is sent when a video subscription starts;
+ * NACKs are answered from the track's packet cache as RTX when the subscriber
+ * negotiated it; the publisher's sender reports are rewritten per outgoing stream (lip
+ * sync); a track that ends sends its subscribers a BYE.
+ *
+ * Sans-I/O: endpoints are the worker's numbers for its transports; packets leave
+ * through router_out_t (a buffer to fill, then the length to protect and send). Tracks
+ * and subscriptions are added and removed by the control plane (may allocate); the
+ * packet path allocates nothing. Thread: the owning worker only. */
+#ifndef SOBRE_ROUTER_H
+#define SOBRE_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct router router_t;
+
+typedef struct router_out {
+    /* A buffer for one packet to endpoint `to` (*cap bytes), or NULL to skip it. */
+    uint8_t *(*begin)(void *arg, uint32_t to, size_t *cap);
+    /* The buffer `begin` returned holds a plain packet of len bytes: protect, queue. */
+    void (*end)(void *arg, uint32_t to, size_t len, bool rtcp);
+    void *arg;
+} router_out_t;
+
+typedef enum {
+    ROUTER_CODEC_NONE = 0, /* payload type not negotiated: not forwarded */
+    ROUTER_CODEC_OPUS,
+    ROUTER_CODEC_RED,
+    ROUTER_CODEC_VP8,
+    ROUTER_CODEC_H264,
+    ROUTER_CODEC_RTX,
+} router_codec_t;
+
+#define ROUTER_PT_DROP 0xff
+
+/* A track a publisher sends (one m-line of its publish connection). */
+typedef struct router_track {
+    uint32_t id;        /* chosen by the signalling side, unique in the worker */
+    uint32_t publisher; /* endpoint */
+    bool video;
+    uint32_t ssrc, rtx_ssrc; /* what the publisher sends; rtx 0: none */
+    uint32_t clock_rate;     /* 48000 or 90000 */
+    uint8_t codec[128];      /* router_codec_t of each payload type the publisher uses */
+} router_track_t;
+
+/* One subscriber's copy of a track. */
+typedef struct router_sub {
+    uint32_t track;
+    uint32_t subscriber;     /* endpoint */
+    uint32_t ssrc, rtx_ssrc; /* what the subscriber receives; rtx 0: no retransmission */
+    uint8_t rtx_pt;          /* the subscriber's RTX payload type (with rtx_ssrc) */
+    uint8_t pt_map[128];     /* publisher PT -> subscriber PT, ROUTER_PT_DROP: not sent */
+    uint8_t ext_map[256];    /* publisher extension id -> subscriber's, 0: removed */
+} router_sub_t;
+
+typedef struct router_stats {
+    uint64_t rtp_in, rtp_out, rtp_unknown; /* unknown: no track has that SSRC */
+    uint64_t dropped_muted, dropped_waiting_keyframe, dropped_pt;
+    uint64_t keyframe_requests, nacks_in, retransmissions, nack_misses;
+    uint64_t sr_out, bye_out;
+} router_stats_t;
+
+/* out is copied. Aborts on allocation failure (control plane). */
+router_t *router_new(const router_out_t *out);
+void router_free(router_t *r); /* router_free(NULL) is a no-op */
+
+/* Adds a track. Returns 0, or -1 when the id exists or the SSRC is taken by another
+ * track of the same publisher. */
+int router_add_track(router_t *r, const router_track_t *t);
+
+/* Ends a track: its subscribers get a BYE for their stream, subscriptions go. */
+void router_remove_track(router_t *r, uint32_t track, uint64_t now_ms);
+
+/* Starts forwarding a track to a subscriber (a video one from its next keyframe, which
+ * is requested). Returns 0, or -1 when the track is unknown or already subscribed. */
+int router_subscribe(router_t *r, const router_sub_t *s, uint64_t now_ms);
+void router_unsubscribe(router_t *r, uint32_t track, uint32_t subscriber);
+
+/* A muted track is not forwarded (its subscribers' sequence stays gapless). Unmuting a
+ * video track requests a keyframe. */
+void router_set_muted(router_t *r, uint32_t track, bool muted, uint64_t now_ms);
+
+/* Forgets every track and subscription of an endpoint (its transport closed). */
+void router_remove_endpoint(router_t *r, uint32_t ep, uint64_t now_ms);
+
+/* A plain (unprotected) RTP packet from endpoint `from`. Not modified. */
+void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now_ms);
+
+/* A plain compound RTCP packet from endpoint `from`. */
+void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now_ms);
+
+void router_get_stats(const router_t *r, router_stats_t *out);
+
+#endif

@@ -1,0 +1,375 @@
+/* router: what subscribers and publishers receive for given input packets: rewriting,
+ * mute, keyframe gating and requests (throttled), NACK answered with RTX, sender reports,
+ * BYE, endpoint removal, garbage. The output callbacks record every packet. */
+#include <stdlib.h>
+
+#include "router.h"
+#include "rtcp.h"
+#include "rtp.h"
+#include "test.h"
+
+#define PUB      1 /* endpoints */
+#define SUB      2
+#define SUB2     3
+#define MAX_SENT 64
+
+static struct {
+    uint32_t to;
+    bool rtcp;
+    size_t len;
+    uint8_t buf[1600];
+} sent[MAX_SENT];
+static size_t n_sent;
+static uint8_t scratch[1600];
+
+static uint8_t *begin(void *arg, uint32_t to, size_t *cap)
+{
+    (void)arg;
+    (void)to;
+    *cap = sizeof scratch;
+    return scratch;
+}
+
+static void end(void *arg, uint32_t to, size_t len, bool rtcp)
+{
+    (void)arg;
+    if (n_sent == MAX_SENT) return;
+    sent[n_sent].to = to;
+    sent[n_sent].rtcp = rtcp;
+    sent[n_sent].len = len;
+    memcpy(sent[n_sent].buf, scratch, len);
+    n_sent++;
+}
+
+static const router_out_t OUT = {begin, end, NULL};
+
+/* An RTP packet: pt, seq, ts, ssrc, a one-byte extension element (id 1, one byte 0x42)
+ * and a payload. Returns its length. */
+static size_t make_rtp(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
+                       const uint8_t *payload, size_t plen)
+{
+    uint8_t h[] = {0x90,
+                   pt,
+                   (uint8_t)(seq >> 8),
+                   (uint8_t)seq,
+                   (uint8_t)(ts >> 24),
+                   (uint8_t)(ts >> 16),
+                   (uint8_t)(ts >> 8),
+                   (uint8_t)ts,
+                   (uint8_t)(ssrc >> 24),
+                   (uint8_t)(ssrc >> 16),
+                   (uint8_t)(ssrc >> 8),
+                   (uint8_t)ssrc,
+                   0xbe,
+                   0xde,
+                   0x00,
+                   0x01,
+                   0x10,
+                   0x42,
+                   0x00,
+                   0x00};
+    memcpy(p, h, sizeof h);
+    memcpy(p + sizeof h, payload, plen);
+    return sizeof h + plen;
+}
+
+static const uint8_t OPUS[] = {0xfc, 0x01, 0x02};
+static const uint8_t VP8_KEY[] = {0x10, 0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00};
+static const uint8_t VP8_DELTA[] = {0x10, 0x01, 0x00, 0x00, 0x11};
+
+static router_track_t audio_track(void)
+{
+    router_track_t t = {.id = 10, .publisher = PUB, .ssrc = 0xA0, .clock_rate = 48000};
+    t.codec[111] = ROUTER_CODEC_OPUS;
+    return t;
+}
+
+static router_track_t video_track(void)
+{
+    router_track_t t = {.id = 20,
+                        .publisher = PUB,
+                        .video = true,
+                        .ssrc = 0xB0,
+                        .rtx_ssrc = 0xB1,
+                        .clock_rate = 90000};
+    t.codec[96] = ROUTER_CODEC_VP8;
+    t.codec[97] = ROUTER_CODEC_RTX;
+    return t;
+}
+
+static router_sub_t sub_of(uint32_t track, uint32_t subscriber, uint32_t ssrc)
+{
+    router_sub_t s = {.track = track, .subscriber = subscriber, .ssrc = ssrc};
+    memset(s.pt_map, ROUTER_PT_DROP, sizeof s.pt_map);
+    s.pt_map[111] = 109; /* the subscriber's numbers differ */
+    s.pt_map[96] = 100;
+    s.ext_map[1] = 3;
+    return s;
+}
+
+static void send_rtp(router_t *r, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
+                     const uint8_t *payload, size_t plen, uint64_t now)
+{
+    uint8_t *p = malloc(64 + plen); /* exact length: ASan sees any over-read */
+    size_t len = make_rtp(p, pt, seq, ts, ssrc, payload, plen);
+    router_rtp(r, PUB, p, len, now);
+    free(p);
+}
+
+static void test_audio_forwarding_and_mute(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = audio_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    CHECK_INT(router_add_track(r, &t), -1); /* same id */
+    router_sub_t s = sub_of(10, SUB, 0x5000);
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    CHECK_INT(router_subscribe(r, &s, 0), -1);
+    n_sent = 0;
+    uint16_t want_seq = 0;
+    for (uint16_t i = 0; i < 10; i++) {
+        if (i == 3) router_set_muted(r, 10, true, 60);
+        if (i == 6) router_set_muted(r, 10, false, 120);
+        send_rtp(r, 111, (uint16_t)(1000 + i), 960u * i, 0xA0, OPUS, sizeof OPUS, 20u * i);
+    }
+    CHECK_INT(n_sent, 7); /* 3 muted packets not sent, no keyframe request for audio */
+    for (size_t k = 0; k < n_sent; k++) {
+        rtp_header_t h;
+        CHECK_INT(rtp_parse(sent[k].buf, sent[k].len, &h), 0);
+        CHECK_INT(sent[k].to, SUB);
+        CHECK(!sent[k].rtcp);
+        CHECK_INT(h.ssrc, 0x5000);
+        CHECK_INT(h.pt, 109);
+        if (k == 0) want_seq = h.seq;
+        CHECK_INT(h.seq, (uint16_t)(want_seq + k)); /* gapless across the mute */
+        const uint8_t *d;
+        size_t dlen;
+        CHECK_INT(rtp_ext_find(sent[k].buf, &h, 3, &d, &dlen), 0); /* id 1 became 3 */
+        CHECK(dlen == 1 && d[0] == 0x42);
+        CHECK(memcmp(sent[k].buf + h.payload_off, OPUS, sizeof OPUS) == 0);
+    }
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.rtp_in, 10);
+    CHECK_INT(st.rtp_out, 7);
+    CHECK_INT(st.dropped_muted, 3);
+    /* Unknown SSRC, unnegotiated payload type, garbage: nothing goes out. */
+    n_sent = 0;
+    send_rtp(r, 111, 1, 1, 0xDEAD, OPUS, sizeof OPUS, 300);
+    send_rtp(r, 8, 1011, 9999, 0xA0, OPUS, sizeof OPUS, 300);
+    uint8_t junk[7] = {0x80, 1, 2};
+    router_rtp(r, PUB, junk, sizeof junk, 300);
+    router_rtcp(r, SUB, junk, sizeof junk, 300);
+    CHECK_INT(n_sent, 0);
+    router_get_stats(r, &st);
+    CHECK_INT(st.rtp_unknown, 2);
+    CHECK_INT(st.dropped_pt, 1);
+    router_free(r);
+    router_free(NULL);
+}
+
+static int count_pli(uint32_t to, uint32_t media)
+{
+    int n = 0;
+    for (size_t k = 0; k < n_sent; k++) {
+        rtcp_iter_t it;
+        rtcp_pkt_t p;
+        rtcp_fb_t fb;
+        if (!sent[k].rtcp || sent[k].to != to) continue;
+        rtcp_iter_init(&it, sent[k].buf, sent[k].len);
+        while (rtcp_next(&it, &p) == 1)
+            if (p.pt == RTCP_PT_PSFB && rtcp_parse_fb(&p, &fb) == 0 && fb.fmt == RTCP_PSFB_PLI &&
+                fb.media_ssrc == media)
+                n++;
+    }
+    return n;
+}
+
+static void subscriber_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, int len, uint64_t now)
+{
+    CHECK(len > 0);
+    uint8_t *copy = malloc((size_t)len);
+    memcpy(copy, pkt, (size_t)len);
+    router_rtcp(r, from, copy, (size_t)len, now);
+    free(copy);
+}
+
+static void test_video_keyframes(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    n_sent = 0;
+    router_sub_t s = sub_of(20, SUB, 0x6000);
+    CHECK_INT(router_subscribe(r, &s, 1000), 0);
+    CHECK_INT(count_pli(PUB, 0xB0), 1); /* a new video subscriber asks for a keyframe */
+    n_sent = 0;
+    send_rtp(r, 96, 500, 3000, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 1010);
+    send_rtp(r, 96, 501, 3000, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 1010);
+    CHECK_INT(n_sent, 0); /* waiting for the keyframe */
+    send_rtp(r, 96, 502, 6000, 0xB0, VP8_KEY, sizeof VP8_KEY, 1040);
+    send_rtp(r, 96, 503, 6000, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 1040);
+    CHECK_INT(n_sent, 2);
+    rtp_header_t h0, h1;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h0), 0);
+    CHECK_INT(rtp_parse(sent[1].buf, sent[1].len, &h1), 0);
+    CHECK_INT(h0.ssrc, 0x6000);
+    CHECK_INT(h0.pt, 100);
+    CHECK_INT((uint16_t)(h1.seq - h0.seq), 1);
+    CHECK(rtp_vp8_is_keyframe(sent[0].buf + h0.payload_off, h0.payload_len));
+
+    /* PLI from the subscriber: one request to the publisher per 500 ms at most. */
+    uint8_t pli[16];
+    n_sent = 0;
+    int n = rtcp_build_pli(pli, sizeof pli, 0x77, 0x6000);
+    subscriber_rtcp(r, SUB, pli, n, 1100); /* 100 ms after the subscribe's own request */
+    CHECK_INT(count_pli(PUB, 0xB0), 0);
+    subscriber_rtcp(r, SUB, pli, n, 1500);
+    subscriber_rtcp(r, SUB, pli, n, 1700);
+    CHECK_INT(count_pli(PUB, 0xB0), 1);
+    subscriber_rtcp(r, SUB, pli, n, 2001);
+    CHECK_INT(count_pli(PUB, 0xB0), 2);
+    /* Feedback about an SSRC that is not this subscriber's: ignored. */
+    n = rtcp_build_pli(pli, sizeof pli, 0x77, 0xB0);
+    subscriber_rtcp(r, SUB, pli, n, 9000);
+    subscriber_rtcp(r, SUB2, pli, n, 9000);
+    CHECK_INT(count_pli(PUB, 0xB0), 2);
+    uint8_t fir[32];
+    n = rtcp_build_fir(fir, sizeof fir, 0x77, 0x6000, 1);
+    subscriber_rtcp(r, SUB, fir, n, 9000);
+    CHECK_INT(count_pli(PUB, 0xB0), 3);
+
+    /* Unmuting video restarts from a keyframe (requested). */
+    router_set_muted(r, 20, true, 9100);
+    n_sent = 0;
+    router_set_muted(r, 20, false, 9600);
+    CHECK_INT(count_pli(PUB, 0xB0), 1);
+    n_sent = 0;
+    send_rtp(r, 96, 504, 9000, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 9610);
+    CHECK_INT(n_sent, 0);
+    send_rtp(r, 96, 505, 12000, 0xB0, VP8_KEY, sizeof VP8_KEY, 9640);
+    CHECK_INT(n_sent, 1);
+    rtp_header_t h2;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h2), 0);
+    CHECK_INT((uint16_t)(h2.seq - h1.seq), 1); /* still gapless */
+    router_free(r);
+}
+
+static void test_nack_rtx(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(20, SUB, 0x6000);
+    s.rtx_ssrc = 0x6001;
+    s.rtx_pt = 101;
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    router_sub_t s2 = sub_of(20, SUB2, 0x7000); /* no RTX negotiated */
+    CHECK_INT(router_subscribe(r, &s2, 0), 0);
+    n_sent = 0;
+    send_rtp(r, 96, 700, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 10);
+    send_rtp(r, 96, 701, 100, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 10);
+    CHECK_INT(n_sent, 4);
+    rtp_header_t first;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &first), 0);
+    uint16_t lost = (uint16_t)(first.seq + 1);
+    uint8_t nack[64];
+    n_sent = 0;
+    int n = rtcp_build_nack(nack, sizeof nack, 0x77, 0x6000, &lost, 1);
+    subscriber_rtcp(r, SUB, nack, n, 50);
+    CHECK_INT(n_sent, 1);
+    rtp_header_t h;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h), 0);
+    CHECK_INT(h.ssrc, 0x6001);
+    CHECK_INT(h.pt, 101);
+    /* RFC 4588: the original sequence number, then the original payload. */
+    const uint8_t *pl = sent[0].buf + h.payload_off;
+    CHECK_INT((pl[0] << 8) | pl[1], lost);
+    CHECK(h.payload_len == 2 + sizeof VP8_DELTA &&
+          memcmp(pl + 2, VP8_DELTA, sizeof VP8_DELTA) == 0);
+    /* A sequence never sent, and a subscriber without RTX: counted misses. */
+    uint16_t never = (uint16_t)(first.seq + 40);
+    n = rtcp_build_nack(nack, sizeof nack, 0x77, 0x6000, &never, 1);
+    subscriber_rtcp(r, SUB, nack, n, 60);
+    n = rtcp_build_nack(nack, sizeof nack, 0x77, 0x7000, &lost, 1);
+    subscriber_rtcp(r, SUB2, nack, n, 60);
+    CHECK_INT(n_sent, 1);
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.nacks_in, 3);
+    CHECK_INT(st.retransmissions, 1);
+    CHECK_INT(st.nack_misses, 2);
+    router_free(r);
+}
+
+static void test_sender_report_bye_and_removal(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t a = audio_track(), v = video_track();
+    CHECK_INT(router_add_track(r, &a), 0);
+    CHECK_INT(router_add_track(r, &v), 0);
+    router_sub_t s = sub_of(10, SUB, 0x5000), s2 = sub_of(10, SUB2, 0x5100);
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    CHECK_INT(router_subscribe(r, &s2, 0), 0);
+    router_sub_t vs = sub_of(20, SUB, 0x6000);
+    CHECK_INT(router_subscribe(r, &vs, 0), 0);
+    send_rtp(r, 111, 1, 48000, 0xA0, OPUS, sizeof OPUS, 0);
+    send_rtp(r, 111, 2, 48960, 0xA0, OPUS, sizeof OPUS, 20);
+    n_sent = 0;
+    rtcp_sr_t sr = {.ssrc = 0xA0,
+                    .ntp = 0x1122334455667788ull,
+                    .rtp_ts = 49920,
+                    .packet_count = 99,
+                    .octet_count = 9999};
+    uint8_t buf[64];
+    int n = rtcp_build_sr(buf, sizeof buf, &sr);
+    uint8_t *copy = malloc((size_t)n);
+    memcpy(copy, buf, (size_t)n);
+    router_rtcp(r, PUB, copy, (size_t)n, 40);
+    free(copy);
+    CHECK_INT(n_sent, 2); /* one per subscriber, each with its own SSRC and counts */
+    for (size_t k = 0; k < n_sent; k++) {
+        rtcp_iter_t it;
+        rtcp_pkt_t p;
+        rtcp_sr_t got;
+        rtcp_iter_init(&it, sent[k].buf, sent[k].len);
+        CHECK_INT(rtcp_next(&it, &p), 1);
+        CHECK_INT(rtcp_parse_sr(&p, &got), 0);
+        CHECK_INT(got.ssrc, sent[k].to == SUB ? 0x5000 : 0x5100);
+        CHECK(got.ntp == sr.ntp);
+        CHECK_INT(got.rtp_ts, 49920); /* one source, no switch: the timeline is kept */
+        CHECK_INT(got.packet_count, 2);
+        CHECK_INT(got.octet_count, 2 * sizeof OPUS);
+    }
+    /* The publisher leaves: both tracks end, each subscriber's streams get a BYE, and
+     * the subscriber SUB2 leaving first makes no difference to SUB. */
+    router_remove_endpoint(r, SUB2, 50);
+    n_sent = 0;
+    router_remove_endpoint(r, PUB, 60);
+    int byes = 0;
+    for (size_t k = 0; k < n_sent; k++) {
+        rtcp_iter_t it;
+        rtcp_pkt_t p;
+        rtcp_bye_t bye;
+        rtcp_iter_init(&it, sent[k].buf, sent[k].len);
+        CHECK_INT(sent[k].to, SUB);
+        if (rtcp_next(&it, &p) == 1 && rtcp_parse_bye(&p, &bye) == 0) {
+            CHECK(bye.ssrcs[0] == 0x5000 || bye.ssrcs[0] == 0x6000);
+            byes++;
+        }
+    }
+    CHECK_INT(byes, 2);
+    n_sent = 0;
+    send_rtp(r, 111, 3, 49920, 0xA0, OPUS, sizeof OPUS, 70);
+    CHECK_INT(n_sent, 0);
+    router_free(r);
+}
+
+int main(void)
+{
+    test_audio_forwarding_and_mute();
+    test_video_keyframes();
+    test_nack_rtx();
+    test_sender_report_bye_and_removal();
+    TEST_END();
+}
