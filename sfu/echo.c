@@ -2,27 +2,16 @@
 
 #include <stdbool.h>
 
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
+#include "bytes.h"
 
 /* Maps the SSRC at p in the given direction; unknown SSRCs are left alone. */
 static void map_at(const echo_map_t *map, uint8_t *p, bool to_out)
 {
-    uint32_t v = get32(p);
+    uint32_t v = rd32(p);
     for (size_t i = 0; i < map->n; i++) {
         uint32_t from = to_out ? map->streams[i].in : map->streams[i].out;
         if (v == from) {
-            put32(p, to_out ? map->streams[i].out : map->streams[i].in);
+            wr32(p, to_out ? map->streams[i].out : map->streams[i].in);
             return;
         }
     }
@@ -31,10 +20,10 @@ static void map_at(const echo_map_t *map, uint8_t *p, bool to_out)
 int echo_rtp(const echo_map_t *map, uint8_t *pkt, size_t len)
 {
     if (len < 12) return -1;
-    uint32_t ssrc = get32(pkt + 8);
+    uint32_t ssrc = rd32(pkt + 8);
     for (size_t i = 0; i < map->n; i++) {
         if (map->streams[i].in == ssrc) {
-            put32(pkt + 8, map->streams[i].out);
+            wr32(pkt + 8, map->streams[i].out);
             return 0;
         }
     }

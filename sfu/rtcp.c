@@ -3,36 +3,11 @@
 
 #include <string.h>
 
+#include "bytes.h"
+
 #define SENDER_INFO_LEN  20
 #define REPORT_BLOCK_LEN 24
 #define FB_HEADER_LEN    8 /* sender SSRC and media SSRC */
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd24(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | rd24(p + 1);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
 
 static int32_t sign24(uint32_t v)
 {

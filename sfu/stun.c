@@ -9,45 +9,14 @@
 #include <openssl/hmac.h>
 #include <string.h>
 
+#include "bytes.h"
+
 #define ATTR_HEADER_LEN  4
 #define INTEGRITY_ATTR   (ATTR_HEADER_LEN + STUN_HMAC_LEN)
 #define FINGERPRINT_ATTR (ATTR_HEADER_LEN + 4)
 #define MAX_REASON_LEN   763 /* RFC 8489 section 14.8: fewer than 128 characters */
 #define FAMILY_IPV4      0x01
 #define FAMILY_IPV6      0x02
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return (uint64_t)rd32(p) << 32 | rd32(p + 4);
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-    wr32(p, (uint32_t)(v >> 32));
-    wr32(p + 4, (uint32_t)v);
-}
 
 static size_t pad4(size_t n)
 {
