@@ -8,16 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sdp_write.h"
+
 #define MAX_CANDIDATES 32
 #define ECHO_STREAM    "sobre-echo"
 #define OPUS_MIN_BPS   6000
 #define OPUS_MAX_BPS   510000
-
-typedef struct writer {
-    char *buf;
-    size_t cap, len;
-    bool full;
-} writer_t;
 
 /* What the answer does with one offered m-line. */
 typedef struct plan {
@@ -28,94 +24,26 @@ typedef struct plan {
     size_t codecs[SDP_MAX_CODECS]; /* indices into the offer's codecs, in offer order */
 } plan_t;
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-static void put(writer_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(writer_t *w, const char *fmt, ...)
-{
-    if (w->full) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(w->buf + w->len, w->cap - w->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= w->cap - w->len) {
-        w->full = true;
-        w->buf[w->len] = '\0';
-        return;
-    }
-    w->len += (size_t)n;
-}
-
 /* ---- parameter checks ------------------------------------------------------------ */
-
-/* The same rules sdp_parse applies, so that the answer parses back. */
-static bool ice_string(const char *s, size_t min, size_t max)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n < min || n > max) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/'))
-            return false;
-    }
-    return true;
-}
-
-static bool fingerprint_ok(const char *s)
-{
-    if (!s || strncmp(s, "sha-256 ", 8) != 0 || strlen(s) != 8 + 95) return false;
-    for (size_t i = 0; i < 95; i++) {
-        char c = s[8 + i];
-        if (i % 3 == 2 ? c != ':' : !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
-static bool visible(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > max) return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f) return false;
-    return true;
-}
 
 static int check_params(const sdp_answer_params_t *p, char *err, size_t errlen)
 {
-    if (!ice_string(p->ice_ufrag, 4, 64))
-        return fail(err, errlen, SDP_ERR_INVAL, "ice_ufrag: 4..64 characters of [A-Za-z0-9+/]");
-    if (!ice_string(p->ice_pwd, 22, 128))
-        return fail(err, errlen, SDP_ERR_INVAL, "ice_pwd: 22..128 characters of [A-Za-z0-9+/]");
-    if (!fingerprint_ok(p->fingerprint))
-        return fail(err, errlen, SDP_ERR_INVAL, "fingerprint: expected \"sha-256 AB:CD:...\"");
+    int rc = sdp_check_local(p->ice_ufrag, p->ice_pwd, p->fingerprint, err, errlen);
+    if (rc != 0) return rc;
     if (p->ncand > MAX_CANDIDATES || (p->ncand && (!p->cand_addrs || p->port == 0)))
-        return fail(err, errlen, SDP_ERR_INVAL, "candidates: at most %d, with a port",
-                    MAX_CANDIDATES);
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "candidates: at most %d, with a port",
+                        MAX_CANDIDATES);
     for (size_t i = 0; i < p->ncand; i++) {
         unsigned char a[sizeof(struct in6_addr)];
         const char *s = p->cand_addrs[i];
         if (!s || (inet_pton(AF_INET, s, a) != 1 && inet_pton(AF_INET6, s, a) != 1))
-            return fail(err, errlen, SDP_ERR_INVAL, "cand_addrs[%zu]: not a numeric IP address", i);
+            return sdp_fail(err, errlen, SDP_ERR_INVAL, "cand_addrs[%zu]: not a numeric IP address",
+                            i);
     }
-    if (p->cname && !visible(p->cname, 64))
-        return fail(err, errlen, SDP_ERR_INVAL, "cname: 1..64 visible ASCII characters");
-    if (p->stream_id && !visible(p->stream_id, 64))
-        return fail(err, errlen, SDP_ERR_INVAL, "stream_id: 1..64 visible ASCII characters");
+    if (p->cname && !sdp_visible_ok(p->cname, 64, ""))
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "cname: 1..64 visible ASCII characters");
+    if (p->stream_id && !sdp_visible_ok(p->stream_id, 64, ""))
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "stream_id: 1..64 visible ASCII characters");
     return 0;
 }
 
@@ -260,34 +188,34 @@ static int make_plans(const sdp_t *o, const sdp_answer_params_t *p, plan_t *plan
         pl->dir = answer_dir(m->dir, p->echo);
         const char *setup = m->setup[0] ? m->setup : o->setup;
         if (!m->rtcp_mux)
-            return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                        "line %d: m-line %zu (%s): a=rtcp-mux is required", m->line, i + 1,
-                        m->kind_name);
+            return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                            "line %d: m-line %zu (%s): a=rtcp-mux is required", m->line, i + 1,
+                            m->kind_name);
         if (!strcmp(setup, "passive") || !strcmp(setup, "holdconn"))
-            return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                        "line %d: m-line %zu (%s): a=setup:%s, but the server is the DTLS "
-                        "server (offer actpass or active)",
-                        m->line, i + 1, m->kind_name, setup);
+            return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                            "line %d: m-line %zu (%s): a=setup:%s, but the server is the DTLS "
+                            "server (offer actpass or active)",
+                            m->line, i + 1, m->kind_name, setup);
         if (!o->nbundle)
-            return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                        "no a=group:BUNDLE in the offer (BUNDLE is required)");
+            return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                            "no a=group:BUNDLE in the offer (BUNDLE is required)");
         if (!in_bundle(o, m->mid))
-            return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                        "line %d: m-line %zu (%s): mid '%s' is not in the BUNDLE group", m->line,
-                        i + 1, m->kind_name, m->mid);
+            return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                            "line %d: m-line %zu (%s): mid '%s' is not in the BUNDLE group",
+                            m->line, i + 1, m->kind_name, m->mid);
         if (p->echo && pl->dir == SDP_DIR_SENDRECV && p->echo_ssrc[i][0] == 0)
-            return fail(err, errlen, SDP_ERR_INVAL, "echo_ssrc[%zu]: media SSRC is 0", i);
+            return sdp_fail(err, errlen, SDP_ERR_INVAL, "echo_ssrc[%zu]: media SSRC is 0", i);
     }
     return 0;
 }
 
 /* ---- writing --------------------------------------------------------------------- */
 
-static void put_codec(writer_t *w, const sdp_codec_t *c, unsigned audio_kbps)
+static void put_codec(sdp_writer_t *w, const sdp_codec_t *c, unsigned audio_kbps)
 {
-    put(w, "a=rtpmap:%u %s/%u", c->pt, c->name, c->clock);
-    if (c->channels > 1) put(w, "/%u", c->channels);
-    put(w, "\r\n");
+    sdp_put(w, "a=rtpmap:%u %s/%u", c->pt, c->name, c->clock);
+    if (c->channels > 1) sdp_put(w, "/%u", c->channels);
+    sdp_put(w, "\r\n");
     static const struct {
         unsigned flag;
         const char *text;
@@ -297,23 +225,23 @@ static void put_codec(writer_t *w, const sdp_codec_t *c, unsigned audio_kbps)
                {SDP_FB_NACK_PLI, "nack pli"}};
     bool rtx = strcasecmp(c->name, "rtx") == 0; /* feedback is about the media it repairs */
     for (size_t i = 0; i < sizeof fbs / sizeof fbs[0] && !rtx; i++)
-        if (c->fb & fbs[i].flag) put(w, "a=rtcp-fb:%u %s\r\n", c->pt, fbs[i].text);
+        if (c->fb & fbs[i].flag) sdp_put(w, "a=rtcp-fb:%u %s\r\n", c->pt, fbs[i].text);
     if (codec_is(c, "opus", 48000, 2)) {
-        put(w, "a=fmtp:%u minptime=10;useinbandfec=1;usedtx=1", c->pt);
+        sdp_put(w, "a=fmtp:%u minptime=10;useinbandfec=1;usedtx=1", c->pt);
         if (audio_kbps) {
             unsigned long bps = (unsigned long)audio_kbps * 1000;
             bps = bps < OPUS_MIN_BPS ? OPUS_MIN_BPS : bps > OPUS_MAX_BPS ? OPUS_MAX_BPS : bps;
-            put(w, ";maxaveragebitrate=%lu", bps);
+            sdp_put(w, ";maxaveragebitrate=%lu", bps);
         }
-        put(w, "\r\n");
+        sdp_put(w, "\r\n");
     } else if (rtx) {
-        put(w, "a=fmtp:%u apt=%d\r\n", c->pt, c->apt);
+        sdp_put(w, "a=fmtp:%u apt=%d\r\n", c->pt, c->apt);
     } else if (c->fmtp[0] && strcasecmp(c->name, "VP8") != 0) {
-        put(w, "a=fmtp:%u %s\r\n", c->pt, c->fmtp); /* H264, RED: the offer's own */
+        sdp_put(w, "a=fmtp:%u %s\r\n", c->pt, c->fmtp); /* H264, RED: the offer's own */
     }
 }
 
-static void put_extmaps(writer_t *w, const sdp_media_t *m)
+static void put_extmaps(sdp_writer_t *w, const sdp_media_t *m)
 {
     static const char *const accepted[] = {SDP_EXT_MID, SDP_EXT_AUDIO_LEVEL, SDP_EXT_VIDEO_ORIENT,
                                            SDP_EXT_ABS_SEND_TIME};
@@ -321,53 +249,53 @@ static void put_extmaps(writer_t *w, const sdp_media_t *m)
         const sdp_extmap_t *e = &m->extmaps[i];
         for (size_t k = 0; k < sizeof accepted / sizeof accepted[0]; k++) {
             if (strcmp(e->uri, accepted[k]) != 0) continue;
-            put(w, "a=extmap:%u", e->id);
+            sdp_put(w, "a=extmap:%u", e->id);
             /* The answer's direction is the offer's seen from this side. */
             if (e->dir_set)
-                put(w, "/%s",
-                    sdp_dir_name(e->dir == SDP_DIR_SENDONLY   ? SDP_DIR_RECVONLY
-                                 : e->dir == SDP_DIR_RECVONLY ? SDP_DIR_SENDONLY
-                                                              : e->dir));
-            put(w, " %s\r\n", e->uri);
+                sdp_put(w, "/%s",
+                        sdp_dir_name(e->dir == SDP_DIR_SENDONLY   ? SDP_DIR_RECVONLY
+                                     : e->dir == SDP_DIR_RECVONLY ? SDP_DIR_SENDONLY
+                                                                  : e->dir));
+            sdp_put(w, " %s\r\n", e->uri);
         }
     }
 }
 
-static void put_candidates(writer_t *w, const sdp_answer_params_t *p)
+static void put_candidates(sdp_writer_t *w, const sdp_answer_params_t *p)
 {
     for (size_t i = 0; i < p->ncand; i++) {
         /* RFC 8445 section 5.1.2.1: host type preference 126, local preference falling
          * with the list order, component 1. */
         unsigned prio = 126u << 24 | (65535u - (unsigned)i) << 8 | 255u;
-        put(w, "a=candidate:%zu 1 udp %u %s %u typ host\r\n", i + 1, prio, p->cand_addrs[i],
-            p->port);
+        sdp_put(w, "a=candidate:%zu 1 udp %u %s %u typ host\r\n", i + 1, prio, p->cand_addrs[i],
+                p->port);
     }
-    put(w, "a=end-of-candidates\r\n");
+    sdp_put(w, "a=end-of-candidates\r\n");
 }
 
-static void put_accepted(writer_t *w, const sdp_media_t *m, const plan_t *pl,
+static void put_accepted(sdp_writer_t *w, const sdp_media_t *m, const plan_t *pl,
                          const sdp_answer_params_t *p, const uint32_t ssrc[2])
 {
-    put(w, "m=%s 9 UDP/TLS/RTP/SAVPF", m->kind_name);
+    sdp_put(w, "m=%s 9 UDP/TLS/RTP/SAVPF", m->kind_name);
     for (size_t k = 0; k < pl->ncodecs; k++)
-        put(w, " %u", m->codecs[pl->codecs[k]].pt);
-    put(w, "\r\nc=IN IP4 0.0.0.0\r\n");
+        sdp_put(w, " %u", m->codecs[pl->codecs[k]].pt);
+    sdp_put(w, "\r\nc=IN IP4 0.0.0.0\r\n");
     unsigned kbps = m->kind == SDP_KIND_AUDIO ? p->audio_kbps : p->video_kbps;
-    if (kbps) put(w, "b=AS:%u\r\nb=TIAS:%llu\r\n", kbps, (unsigned long long)kbps * 1000);
-    put(w, "a=mid:%s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\n", m->mid,
-        p->ice_ufrag, p->ice_pwd, p->fingerprint);
-    put(w, "a=setup:passive\r\na=%s\r\na=rtcp-mux\r\n", sdp_dir_name(pl->dir));
-    if (m->rtcp_rsize) put(w, "a=rtcp-rsize\r\n");
+    if (kbps) sdp_put(w, "b=AS:%u\r\nb=TIAS:%llu\r\n", kbps, (unsigned long long)kbps * 1000);
+    sdp_put(w, "a=mid:%s\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\n", m->mid,
+            p->ice_ufrag, p->ice_pwd, p->fingerprint);
+    sdp_put(w, "a=setup:passive\r\na=%s\r\na=rtcp-mux\r\n", sdp_dir_name(pl->dir));
+    if (m->rtcp_rsize) sdp_put(w, "a=rtcp-rsize\r\n");
     for (size_t k = 0; k < pl->ncodecs; k++)
         put_codec(w, &m->codecs[pl->codecs[k]], m->kind == SDP_KIND_AUDIO ? p->audio_kbps : 0);
     put_extmaps(w, m);
     if (p->echo && pl->dir == SDP_DIR_SENDRECV) {
         const char *cname = p->cname ? p->cname : "sobre";
         bool rtx = pl->has_rtx && ssrc[1];
-        put(w, "a=msid:%s %s\r\n", p->stream_id ? p->stream_id : ECHO_STREAM, m->mid);
-        if (rtx) put(w, "a=ssrc-group:FID %u %u\r\n", ssrc[0], ssrc[1]);
-        put(w, "a=ssrc:%u cname:%s\r\n", ssrc[0], cname);
-        if (rtx) put(w, "a=ssrc:%u cname:%s\r\n", ssrc[1], cname);
+        sdp_put(w, "a=msid:%s %s\r\n", p->stream_id ? p->stream_id : ECHO_STREAM, m->mid);
+        if (rtx) sdp_put(w, "a=ssrc-group:FID %u %u\r\n", ssrc[0], ssrc[1]);
+        sdp_put(w, "a=ssrc:%u cname:%s\r\n", ssrc[0], cname);
+        if (rtx) sdp_put(w, "a=ssrc:%u cname:%s\r\n", ssrc[1], cname);
     }
     put_candidates(w, p);
 }
@@ -377,24 +305,24 @@ int sdp_answer(const sdp_t *offer, const sdp_answer_params_t *p, char *out, size
 {
     if (err && errlen) err[0] = '\0';
     if (!offer || !p || !out || offer->nmedia > SDP_MAX_MEDIA)
-        return fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
-    if (cap == 0) return fail(err, errlen, SDP_ERR_NOSPACE, "answer does not fit in 0 bytes");
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
+    if (cap == 0) return sdp_fail(err, errlen, SDP_ERR_NOSPACE, "answer does not fit in 0 bytes");
     out[0] = '\0';
     int rc = check_params(p, err, errlen);
     if (rc) return rc;
     plan_t plans[SDP_MAX_MEDIA];
     if ((rc = make_plans(offer, p, plans, err, errlen))) return rc;
 
-    writer_t w = {.buf = out, .cap = cap};
-    put(&w, "v=0\r\no=- %llu 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
-        (unsigned long long)p->session_id);
+    sdp_writer_t w = {.buf = out, .cap = cap};
+    sdp_put(&w, "v=0\r\no=- %llu 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
+            (unsigned long long)p->session_id);
     bool any = false;
     for (size_t i = 0; i < offer->nmedia; i++) {
         if (!plans[i].accept) continue;
-        put(&w, any ? " %s" : "a=group:BUNDLE %s", offer->media[i].mid);
+        sdp_put(&w, any ? " %s" : "a=group:BUNDLE %s", offer->media[i].mid);
         any = true;
     }
-    if (any) put(&w, "\r\n");
+    if (any) sdp_put(&w, "\r\n");
     for (size_t i = 0; i < offer->nmedia; i++) {
         const sdp_media_t *m = &offer->media[i];
         if (plans[i].accept) {
@@ -402,12 +330,12 @@ int sdp_answer(const sdp_t *offer, const sdp_answer_params_t *p, char *out, size
             continue;
         }
         /* JSEP section 5.3.1: rejected, port 0, the offer's proto and a format, mid kept. */
-        put(&w, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\na=mid:%s\r\n", m->kind_name, m->proto, m->fmt0,
-            m->mid);
+        sdp_put(&w, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\na=mid:%s\r\n", m->kind_name, m->proto,
+                m->fmt0, m->mid);
     }
     if (w.full) {
         out[0] = '\0';
-        return fail(err, errlen, SDP_ERR_NOSPACE, "answer does not fit in %zu bytes", cap);
+        return sdp_fail(err, errlen, SDP_ERR_NOSPACE, "answer does not fit in %zu bytes", cap);
     }
     return 0;
 }

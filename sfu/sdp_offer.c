@@ -11,6 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sdp_write.h"
+
 #define MAX_IDENTS 32 /* distinct codecs on one connection */
 #define NO_PT      (-1)
 
@@ -74,79 +76,7 @@ struct sdp_sub {
     char remote_ufrag[65], remote_pwd[129], remote_fp[128];
 };
 
-typedef struct writer {
-    char *buf;
-    size_t cap, len;
-    bool full;
-} writer_t;
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
-
-static void put(writer_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(writer_t *w, const char *fmt, ...)
-{
-    if (w->full) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(w->buf + w->len, w->cap - w->len, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= w->cap - w->len) {
-        w->full = true;
-        w->buf[w->len] = '\0';
-        return;
-    }
-    w->len += (size_t)n;
-}
-
 /* ---- validation ------------------------------------------------------------------ */
-
-static bool ice_string(const char *s, size_t min, size_t max)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n < min || n > max) return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/'))
-            return false;
-    }
-    return true;
-}
-
-static bool fingerprint_ok(const char *s)
-{
-    if (!s || strncmp(s, "sha-256 ", 8) != 0 || strlen(s) != 8 + 95) return false;
-    for (size_t i = 0; i < 95; i++) {
-        char c = s[8 + i];
-        if (i % 3 == 2 ? c != ':' : !((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
-            return false;
-    }
-    return true;
-}
-
-/* Visible ASCII, 1..max characters, none of them in except. */
-static bool visible(const char *s, size_t max, const char *except)
-{
-    size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n > max) return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f || strchr(except, s[i]))
-            return false;
-    return true;
-}
 
 /* RFC 8866 token-char, what msid ids are made of (so that the offer parses back). */
 static bool token(const char *s, size_t max)
@@ -175,25 +105,22 @@ static bool fmtp_ok(const char *s)
 
 static int check_params(const sdp_sub_params_t *p, char *err, size_t errlen)
 {
-    if (!p) return fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
-    if (!ice_string(p->ice_ufrag, 4, 64))
-        return fail(err, errlen, SDP_ERR_INVAL, "ice_ufrag: 4..64 characters of [A-Za-z0-9+/]");
-    if (!ice_string(p->ice_pwd, 22, 128))
-        return fail(err, errlen, SDP_ERR_INVAL, "ice_pwd: 22..128 characters of [A-Za-z0-9+/]");
-    if (!fingerprint_ok(p->fingerprint))
-        return fail(err, errlen, SDP_ERR_INVAL, "fingerprint: expected \"sha-256 AB:CD:...\"");
+    if (!p) return sdp_fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
+    int rc = sdp_check_local(p->ice_ufrag, p->ice_pwd, p->fingerprint, err, errlen);
+    if (rc != 0) return rc;
     if (p->ncand > SDP_SUB_MAX_CANDS || (p->ncand && (!p->cand_addrs || p->port == 0)))
-        return fail(err, errlen, SDP_ERR_INVAL, "candidates: at most %d, with a port",
-                    SDP_SUB_MAX_CANDS);
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "candidates: at most %d, with a port",
+                        SDP_SUB_MAX_CANDS);
     for (size_t i = 0; i < p->ncand; i++) {
         unsigned char a[sizeof(struct in6_addr)];
         const char *s = p->cand_addrs[i];
         if (!s || strlen(s) >= INET6_ADDRSTRLEN ||
             (inet_pton(AF_INET, s, a) != 1 && inet_pton(AF_INET6, s, a) != 1))
-            return fail(err, errlen, SDP_ERR_INVAL, "cand_addrs[%zu]: not a numeric IP address", i);
+            return sdp_fail(err, errlen, SDP_ERR_INVAL, "cand_addrs[%zu]: not a numeric IP address",
+                            i);
     }
-    if (p->cname && !visible(p->cname, 64, ""))
-        return fail(err, errlen, SDP_ERR_INVAL, "cname: 1..64 visible ASCII characters");
+    if (p->cname && !sdp_visible_ok(p->cname, 64, ""))
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "cname: 1..64 visible ASCII characters");
     return 0;
 }
 
@@ -206,51 +133,52 @@ static const slot_t *find_track(const sdp_sub_t *s, const char *track_id)
 
 static int check_track(const sdp_sub_t *s, const sdp_sub_track_t *t, char *err, size_t errlen)
 {
-    if (!t) return fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
+    if (!t) return sdp_fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
     if (t->kind != SDP_KIND_AUDIO && t->kind != SDP_KIND_VIDEO)
-        return fail(err, errlen, SDP_ERR_INVAL, "kind: audio or video");
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "kind: audio or video");
     if (!token(t->peer_id, SDP_SUB_PEER_MAX))
-        return fail(err, errlen, SDP_ERR_INVAL, "peer_id: 1..%d token characters",
-                    SDP_SUB_PEER_MAX);
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "peer_id: 1..%d token characters",
+                        SDP_SUB_PEER_MAX);
     if (!token(t->track_id, SDP_SUB_TRACK_MAX))
-        return fail(err, errlen, SDP_ERR_INVAL, "track_id: 1..%d token characters",
-                    SDP_SUB_TRACK_MAX);
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "track_id: 1..%d token characters",
+                        SDP_SUB_TRACK_MAX);
     const slot_t *dup = find_track(s, t->track_id);
     if (dup)
-        return fail(err, errlen, SDP_ERR_INVAL, "track_id: '%s' is already on mid '%u'",
-                    t->track_id, dup->mid);
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "track_id: '%s' is already on mid '%u'",
+                        t->track_id, dup->mid);
     if (t->ssrc == 0 || t->rtx_ssrc == t->ssrc)
-        return fail(err, errlen, SDP_ERR_INVAL, "ssrc: non-zero and distinct from rtx_ssrc");
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "ssrc: non-zero and distinct from rtx_ssrc");
     for (size_t i = 0; i < s->nslots; i++) {
         const slot_t *o = &s->slots[i];
         if (!o->has_track) continue;
         uint32_t a[2] = {t->ssrc, t->rtx_ssrc};
         for (int k = 0; k < 2; k++)
             if (a[k] && (a[k] == o->ssrc || a[k] == o->rtx_ssrc))
-                return fail(err, errlen, SDP_ERR_INVAL, "ssrc: %u already used by track '%s'", a[k],
-                            o->track);
+                return sdp_fail(err, errlen, SDP_ERR_INVAL, "ssrc: %u already used by track '%s'",
+                                a[k], o->track);
     }
     if (t->ncodecs == 0 || t->ncodecs > SDP_SUB_MAX_CODECS || !t->codecs)
-        return fail(err, errlen, SDP_ERR_INVAL, "codecs: 1..%d", SDP_SUB_MAX_CODECS);
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "codecs: 1..%d", SDP_SUB_MAX_CODECS);
     for (size_t i = 0; i < t->ncodecs; i++) {
         const sdp_sub_codec_t *c = &t->codecs[i];
-        if (!visible(c->name, 15, "/") || strcasecmp(c->name, "rtx") == 0)
-            return fail(err, errlen, SDP_ERR_INVAL,
-                        "codecs[%zu]: name: 1..15 visible characters, not \"rtx\"", i);
+        if (!sdp_visible_ok(c->name, 15, "/") || strcasecmp(c->name, "rtx") == 0)
+            return sdp_fail(err, errlen, SDP_ERR_INVAL,
+                            "codecs[%zu]: name: 1..15 visible characters, not \"rtx\"", i);
         if (c->clock == 0 || c->pt > 127 || c->rtx_pt < NO_PT || c->rtx_pt > 127 ||
             c->rtx_pt == c->pt)
-            return fail(err, errlen, SDP_ERR_INVAL,
-                        "codecs[%zu]: clock > 0, payload types 0..127 (rtx_pt -1 or another)", i);
+            return sdp_fail(err, errlen, SDP_ERR_INVAL,
+                            "codecs[%zu]: clock > 0, payload types 0..127 (rtx_pt -1 or another)",
+                            i);
         if (c->fmtp && !fmtp_ok(c->fmtp))
-            return fail(err, errlen, SDP_ERR_INVAL,
-                        "codecs[%zu]: fmtp: at most 255 printable characters", i);
+            return sdp_fail(err, errlen, SDP_ERR_INVAL,
+                            "codecs[%zu]: fmtp: at most 255 printable characters", i);
     }
     if (t->nexts > SDP_SUB_MAX_EXTS || (t->nexts && !t->exts))
-        return fail(err, errlen, SDP_ERR_INVAL, "exts: at most %d", SDP_SUB_MAX_EXTS);
+        return sdp_fail(err, errlen, SDP_ERR_INVAL, "exts: at most %d", SDP_SUB_MAX_EXTS);
     for (size_t i = 0; i < t->nexts; i++)
-        if (!visible(t->exts[i].uri, 127, "") || t->exts[i].id == 0)
-            return fail(err, errlen, SDP_ERR_INVAL,
-                        "exts[%zu]: uri of 1..127 visible characters, id 1..255", i);
+        if (!sdp_visible_ok(t->exts[i].uri, 127, "") || t->exts[i].id == 0)
+            return sdp_fail(err, errlen, SDP_ERR_INVAL,
+                            "exts[%zu]: uri of 1..127 visible characters, id 1..255", i);
     return 0;
 }
 
@@ -327,9 +255,9 @@ static int intern_codec(sdp_sub_t *s, const sdp_sub_codec_t *c, const char *fmtp
     if (!id) {
         int pt = alloc_pt(s, c->pt);
         if (s->nidents == MAX_IDENTS || pt == NO_PT)
-            return fail(err, errlen, SDP_ERR_LIMIT,
-                        "codec %s/%u: no payload type left on this connection (%d codecs)", c->name,
-                        c->clock, MAX_IDENTS);
+            return sdp_fail(err, errlen, SDP_ERR_LIMIT,
+                            "codec %s/%u: no payload type left on this connection (%d codecs)",
+                            c->name, c->clock, MAX_IDENTS);
         id = &s->idents[s->nidents++];
         memset(id, 0, sizeof *id);
         snprintf(id->name, sizeof id->name, "%s", c->name);
@@ -342,8 +270,8 @@ static int intern_codec(sdp_sub_t *s, const sdp_sub_codec_t *c, const char *fmtp
     if (want_rtx && id->rtx_pt == NO_PT) {
         int pt = alloc_pt(s, c->rtx_pt);
         if (pt == NO_PT)
-            return fail(err, errlen, SDP_ERR_LIMIT, "codec %s/%u: no payload type left for its RTX",
-                        c->name, c->clock);
+            return sdp_fail(err, errlen, SDP_ERR_LIMIT,
+                            "codec %s/%u: no payload type left for its RTX", c->name, c->clock);
         id->rtx_pt = pt;
     }
     return (int)(id - s->idents);
@@ -363,8 +291,8 @@ static int intern_ext(sdp_sub_t *s, const sdp_sub_ext_t *e, char *err, size_t er
     for (size_t i = 0; i < s->nexts; i++)
         if (strcmp(s->exts[i].uri, e->uri) == 0) return (int)i;
     if (s->nexts == SDP_SUB_MAX_EXTS)
-        return fail(err, errlen, SDP_ERR_LIMIT, "exts: more than %d URIs on this connection",
-                    SDP_SUB_MAX_EXTS);
+        return sdp_fail(err, errlen, SDP_ERR_LIMIT, "exts: more than %d URIs on this connection",
+                        SDP_SUB_MAX_EXTS);
     unsigned id = e->id <= 14 && !ext_id_used(s, e->id) ? e->id : 0;
     for (unsigned k = 1; k <= 14 && !id; k++)
         if (!ext_id_used(s, k)) id = k; /* 14 ids for at most 14 URIs: one is free */
@@ -426,9 +354,9 @@ static int fill_slot(sdp_sub_t *s, slot_t *sl, const sdp_sub_track_t *t, char *e
             if (is_red(c->name) != (pass == 1)) continue;
             char fmtp[256];
             if (!map_fmtp(s, sl, t, c, fmtp, sizeof fmtp))
-                return fail(err, errlen, SDP_ERR_INVAL,
-                            "codecs[%zu]: red fmtp '%s' names a payload type the track lacks", i,
-                            c->fmtp);
+                return sdp_fail(err, errlen, SDP_ERR_INVAL,
+                                "codecs[%zu]: red fmtp '%s' names a payload type the track lacks",
+                                i, c->fmtp);
             int id = intern_codec(s, c, fmtp, rtx && c->rtx_pt != NO_PT, err, errlen);
             if (id < 0) return id;
             sl->codecs[i].ident = (uint8_t)id;
@@ -454,13 +382,13 @@ static int fill_slot(sdp_sub_t *s, slot_t *sl, const sdp_sub_track_t *t, char *e
 int sdp_sub_add_track(sdp_sub_t *s, const sdp_sub_track_t *t, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
-    if (!s) return fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
+    if (!s) return sdp_fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
     int rc = check_track(s, t, err, errlen);
     if (rc) return rc;
     slot_t *sl = recyclable(s, t->kind);
     if (!sl && s->nslots == SDP_SUB_MAX_SLOTS)
-        return fail(err, errlen, SDP_ERR_LIMIT, "no m-line left on this connection (limit %d)",
-                    SDP_SUB_MAX_SLOTS);
+        return sdp_fail(err, errlen, SDP_ERR_LIMIT, "no m-line left on this connection (limit %d)",
+                        SDP_SUB_MAX_SLOTS);
     /* Built aside, so that a failure changes nothing: payload types and extension ids
      * interned for it are rolled back too. */
     slot_t tmp;
@@ -528,7 +456,7 @@ static enum seen show(const sdp_sub_t *s, const slot_t *sl)
     return tag ? SEEN_DISABLED : SEEN_CLOSED;
 }
 
-static void put_codecs(writer_t *w, const sdp_sub_t *s, const slot_t *sl, bool with_rtx)
+static void put_codecs(sdp_writer_t *w, const sdp_sub_t *s, const slot_t *sl, bool with_rtx)
 {
     static const struct {
         unsigned flag;
@@ -544,63 +472,65 @@ static void put_codecs(writer_t *w, const sdp_sub_t *s, const slot_t *sl, bool w
             dup |= sl->codecs[k].ident == sl->codecs[i].ident;
         if (dup) continue;
         const ident_t *c = &s->idents[sl->codecs[i].ident];
-        put(w, "a=rtpmap:%u %s/%u", c->pt, c->name, c->clock);
-        if (c->channels > 1) put(w, "/%u", c->channels);
-        put(w, "\r\n");
+        sdp_put(w, "a=rtpmap:%u %s/%u", c->pt, c->name, c->clock);
+        if (c->channels > 1) sdp_put(w, "/%u", c->channels);
+        sdp_put(w, "\r\n");
         for (size_t k = 0; k < sizeof fbs / sizeof fbs[0]; k++)
-            if (sl->codecs[i].fb & fbs[k].flag) put(w, "a=rtcp-fb:%u %s\r\n", c->pt, fbs[k].text);
-        if (c->fmtp[0]) put(w, "a=fmtp:%u %s\r\n", c->pt, c->fmtp);
+            if (sl->codecs[i].fb & fbs[k].flag)
+                sdp_put(w, "a=rtcp-fb:%u %s\r\n", c->pt, fbs[k].text);
+        if (c->fmtp[0]) sdp_put(w, "a=fmtp:%u %s\r\n", c->pt, c->fmtp);
         if (with_rtx && sl->codecs[i].pub_rtx != NO_PT)
-            put(w, "a=rtpmap:%d rtx/%u\r\na=fmtp:%d apt=%u\r\n", c->rtx_pt, c->clock, c->rtx_pt,
-                c->pt);
+            sdp_put(w, "a=rtpmap:%d rtx/%u\r\na=fmtp:%d apt=%u\r\n", c->rtx_pt, c->clock, c->rtx_pt,
+                    c->pt);
     }
 }
 
-static void put_candidates(writer_t *w, const sdp_sub_t *s)
+static void put_candidates(sdp_writer_t *w, const sdp_sub_t *s)
 {
     for (size_t i = 0; i < s->ncand; i++) {
         /* RFC 8445 section 5.1.2.1: host type preference 126, local preference falling
          * with the list order, component 1 (as in the publish answer). */
         unsigned prio = 126u << 24 | (65535u - (unsigned)i) << 8 | 255u;
-        put(w, "a=candidate:%zu 1 udp %u %s %u typ host\r\n", i + 1, prio, s->cands[i], s->port);
+        sdp_put(w, "a=candidate:%zu 1 udp %u %s %u typ host\r\n", i + 1, prio, s->cands[i],
+                s->port);
     }
-    put(w, "a=end-of-candidates\r\n");
+    sdp_put(w, "a=end-of-candidates\r\n");
 }
 
-static void put_slot(writer_t *w, const sdp_sub_t *s, const slot_t *sl, enum seen how)
+static void put_slot(sdp_writer_t *w, const sdp_sub_t *s, const slot_t *sl, enum seen how)
 {
     const char *kind = sdp_kind_name(sl->kind);
     if (how == SEEN_CLOSED) {
-        put(w, "m=%s 0 UDP/TLS/RTP/SAVPF %u\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\na=inactive\r\n",
-            kind, s->idents[sl->codecs[0].ident].pt, sl->mid);
+        sdp_put(w, "m=%s 0 UDP/TLS/RTP/SAVPF %u\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\na=inactive\r\n",
+                kind, s->idents[sl->codecs[0].ident].pt, sl->mid);
         return;
     }
     bool active = how == SEEN_ACTIVE;
     bool rtx = active && sl->kind == SDP_KIND_VIDEO && sl->rtx_ssrc;
-    put(w, "m=%s 9 UDP/TLS/RTP/SAVPF", kind);
+    sdp_put(w, "m=%s 9 UDP/TLS/RTP/SAVPF", kind);
     for (size_t i = 0; i < sl->ncodecs; i++) {
         const ident_t *c = &s->idents[sl->codecs[i].ident];
         bool dup = false;
         for (size_t k = 0; k < i; k++)
             dup |= sl->codecs[k].ident == sl->codecs[i].ident;
         if (dup) continue;
-        put(w, " %u", c->pt);
-        if (rtx && sl->codecs[i].pub_rtx != NO_PT) put(w, " %d", c->rtx_pt);
+        sdp_put(w, " %u", c->pt);
+        if (rtx && sl->codecs[i].pub_rtx != NO_PT) sdp_put(w, " %d", c->rtx_pt);
     }
-    put(w, "\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\n", sl->mid);
-    put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:actpass\r\n", s->ufrag,
-        s->pwd, s->fingerprint);
-    put(w, "a=%s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", active ? "sendonly" : "inactive");
+    sdp_put(w, "\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\n", sl->mid);
+    sdp_put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:actpass\r\n",
+            s->ufrag, s->pwd, s->fingerprint);
+    sdp_put(w, "a=%s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", active ? "sendonly" : "inactive");
     put_codecs(w, s, sl, rtx);
     for (size_t i = 0; i < sl->nexts; i++)
-        put(w, "a=extmap:%u %s\r\n", s->exts[sl->exts[i].ext].id, s->exts[sl->exts[i].ext].uri);
+        sdp_put(w, "a=extmap:%u %s\r\n", s->exts[sl->exts[i].ext].id, s->exts[sl->exts[i].ext].uri);
     if (active) {
-        put(w, "a=msid:%s %s\r\n", sl->peer, sl->track);
-        if (rtx) put(w, "a=ssrc-group:FID %u %u\r\n", sl->ssrc, sl->rtx_ssrc);
+        sdp_put(w, "a=msid:%s %s\r\n", sl->peer, sl->track);
+        if (rtx) sdp_put(w, "a=ssrc-group:FID %u %u\r\n", sl->ssrc, sl->rtx_ssrc);
         for (int k = 0; k < (rtx ? 2 : 1); k++) {
             uint32_t ssrc = k ? sl->rtx_ssrc : sl->ssrc;
-            put(w, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n", ssrc, s->cname, ssrc, sl->peer,
-                sl->track);
+            sdp_put(w, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n", ssrc, s->cname, ssrc,
+                    sl->peer, sl->track);
         }
     }
     put_candidates(w, s);
@@ -609,32 +539,32 @@ static void put_slot(writer_t *w, const sdp_sub_t *s, const slot_t *sl, enum see
 int sdp_sub_offer(sdp_sub_t *s, char *out, size_t cap, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
-    if (!s || !out) return fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
-    if (cap == 0) return fail(err, errlen, SDP_ERR_NOSPACE, "offer does not fit in 0 bytes");
+    if (!s || !out) return sdp_fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
+    if (cap == 0) return sdp_fail(err, errlen, SDP_ERR_NOSPACE, "offer does not fit in 0 bytes");
     out[0] = '\0';
     if (s->pending)
-        return fail(err, errlen, SDP_ERR_INVAL,
-                    "an offer is pending: apply its answer before the next offer");
+        return sdp_fail(err, errlen, SDP_ERR_INVAL,
+                        "an offer is pending: apply its answer before the next offer");
     enum seen how[SDP_SUB_MAX_SLOTS];
     for (size_t i = 0; i < s->nslots; i++)
         how[i] = show(s, &s->slots[i]);
 
-    writer_t w = {.buf = out, .cap = cap};
-    put(&w, "v=0\r\no=- %llu %llu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
-        (unsigned long long)s->session_id, (unsigned long long)s->version + 1);
+    sdp_writer_t w = {.buf = out, .cap = cap};
+    sdp_put(&w, "v=0\r\no=- %llu %llu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
+            (unsigned long long)s->session_id, (unsigned long long)s->version + 1);
     bool any = false;
     for (size_t i = 0; i < s->nslots; i++) {
         if (how[i] == SEEN_CLOSED) continue;
-        put(&w, any ? " %u" : "a=group:BUNDLE %u", s->slots[i].mid);
+        sdp_put(&w, any ? " %u" : "a=group:BUNDLE %u", s->slots[i].mid);
         any = true;
     }
-    if (any) put(&w, "\r\n");
-    put(&w, "a=msid-semantic: WMS *\r\n");
+    if (any) sdp_put(&w, "\r\n");
+    sdp_put(&w, "a=msid-semantic: WMS *\r\n");
     for (size_t i = 0; i < s->nslots; i++)
         put_slot(&w, s, &s->slots[i], how[i]);
     if (w.full) {
         out[0] = '\0';
-        return fail(err, errlen, SDP_ERR_NOSPACE, "offer does not fit in %zu bytes", cap);
+        return sdp_fail(err, errlen, SDP_ERR_NOSPACE, "offer does not fit in %zu bytes", cap);
     }
     for (size_t i = 0; i < s->nslots; i++) {
         slot_t *sl = &s->slots[i];
@@ -674,25 +604,25 @@ static int check_transport(const sdp_t *a, const sdp_media_t *m, char *err, size
 {
     const char *setup = m->setup[0] ? m->setup : a->setup;
     if (!setup[0])
-        return fail(err, errlen, SDP_ERR_MISSING,
-                    "line %d: mid '%s': missing a=setup (expected "
-                    "active)",
-                    m->line, m->mid);
+        return sdp_fail(err, errlen, SDP_ERR_MISSING,
+                        "line %d: mid '%s': missing a=setup (expected "
+                        "active)",
+                        m->line, m->mid);
     if (strcmp(setup, "active") != 0)
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                    "line %d: mid '%s': a=setup:%s, but the server is the DTLS server (answer "
-                    "a=setup:active)",
-                    m->line, m->mid, setup);
+        return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                        "line %d: mid '%s': a=setup:%s, but the server is the DTLS server (answer "
+                        "a=setup:active)",
+                        m->line, m->mid, setup);
     if (!in_bundle(a, m->mid))
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                    "line %d: mid '%s': not in the answer's BUNDLE group", m->line, m->mid);
+        return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                        "line %d: mid '%s': not in the answer's BUNDLE group", m->line, m->mid);
     if ((m->ice_ufrag[0] && strcmp(m->ice_ufrag, a->ice_ufrag) != 0) ||
         (m->ice_pwd[0] && strcmp(m->ice_pwd, a->ice_pwd) != 0) ||
         (m->fingerprint[0] && strcmp(m->fingerprint, a->fingerprint) != 0))
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                    "line %d: mid '%s': ICE credentials or fingerprint differ from the BUNDLE "
-                    "transport's",
-                    m->line, m->mid);
+        return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                        "line %d: mid '%s': ICE credentials or fingerprint differ from the BUNDLE "
+                        "transport's",
+                        m->line, m->mid);
     return 0;
 }
 
@@ -704,44 +634,46 @@ static int check_media(const sdp_sub_t *s, const slot_t *sl, const sdp_t *a, con
     snprintf(mid, sizeof mid, "%u", sl->seen_mid);
     size_t idx = (size_t)(m - a->media) + 1;
     if (strcmp(m->mid, mid) != 0)
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                    "line %d: m-line %zu: mid '%s', but the offer's is '%s'", m->line, idx, m->mid,
-                    mid);
+        return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                        "line %d: m-line %zu: mid '%s', but the offer's is '%s'", m->line, idx,
+                        m->mid, mid);
     if (m->kind != sl->kind)
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                    "line %d: mid '%s': m=%s, but the offer's is %s", m->line, mid, m->kind_name,
-                    sdp_kind_name(sl->kind));
+        return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                        "line %d: mid '%s': m=%s, but the offer's is %s", m->line, mid,
+                        m->kind_name, sdp_kind_name(sl->kind));
     bool rejected = m->port == 0 && !m->bundle_only;
     if (sl->seen == SEEN_CLOSED && !rejected)
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                    "line %d: mid '%s': closed in the offer, the answer must reject it (port 0)",
-                    m->line, mid);
+        return sdp_fail(
+            err, errlen, SDP_ERR_UNSUPPORTED,
+            "line %d: mid '%s': closed in the offer, the answer must reject it (port 0)", m->line,
+            mid);
     if (rejected) return 0;
     if (!m->rtcp_mux)
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED, "line %d: mid '%s': a=rtcp-mux is required",
-                    m->line, mid);
+        return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                        "line %d: mid '%s': a=rtcp-mux is required", m->line, mid);
     bool ok_dir =
         m->dir == SDP_DIR_INACTIVE || (m->dir == SDP_DIR_RECVONLY && sl->seen == SEEN_ACTIVE);
     if (!ok_dir)
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                    "line %d: mid '%s': direction %s (expected %s)", m->line, mid,
-                    sdp_dir_name(m->dir),
-                    sl->seen == SEEN_ACTIVE ? "recvonly or inactive" : "inactive");
+        return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED,
+                        "line %d: mid '%s': direction %s (expected %s)", m->line, mid,
+                        sdp_dir_name(m->dir),
+                        sl->seen == SEEN_ACTIVE ? "recvonly or inactive" : "inactive");
     int rc = check_transport(a, m, err, errlen);
     if (rc || sl->seen != SEEN_ACTIVE) return rc;
     size_t primaries = 0;
     for (size_t k = 0; k < m->ncodecs; k++) {
         const sdp_codec_t *c = &m->codecs[k];
         if (!offered_pt(s, sl, c))
-            return fail(err, errlen, SDP_ERR_UNSUPPORTED,
-                        "line %d: mid '%s': payload type %u (%s) was not offered on this m-line",
-                        m->line, mid, c->pt, c->name[0] ? c->name : "no a=rtpmap");
+            return sdp_fail(
+                err, errlen, SDP_ERR_UNSUPPORTED,
+                "line %d: mid '%s': payload type %u (%s) was not offered on this m-line", m->line,
+                mid, c->pt, c->name[0] ? c->name : "no a=rtpmap");
         /* RTX and RED only carry another codec: alone they decode nothing. */
         primaries += strcasecmp(c->name, "rtx") != 0 && !is_red(c->name);
     }
     if (!primaries)
-        return fail(err, errlen, SDP_ERR_UNSUPPORTED, "line %d: mid '%s': no codec accepted",
-                    m->line, mid);
+        return sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED, "line %d: mid '%s': no codec accepted",
+                        m->line, mid);
     return 0;
 }
 
@@ -775,14 +707,14 @@ static void record(sdp_sub_t *s, slot_t *sl, const sdp_media_t *m)
 int sdp_sub_apply_answer(sdp_sub_t *s, const char *text, size_t len, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
-    if (!s || (!text && len)) return fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
-    if (!s->pending) return fail(err, errlen, SDP_ERR_INVAL, "no offer is pending");
+    if (!s || (!text && len)) return sdp_fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
+    if (!s->pending) return sdp_fail(err, errlen, SDP_ERR_INVAL, "no offer is pending");
     sdp_t *a = xmalloc(sizeof *a);
     int rc = sdp_parse(text, len, a, err, errlen);
     if (rc) goto out;
     if (a->nmedia != s->noffered) {
-        rc = fail(err, errlen, SDP_ERR_UNSUPPORTED, "the answer has %zu m-lines, the offer %zu",
-                  a->nmedia, s->noffered);
+        rc = sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED, "the answer has %zu m-lines, the offer %zu",
+                      a->nmedia, s->noffered);
         goto out;
     }
     bool any = false;
