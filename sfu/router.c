@@ -246,7 +246,8 @@ static void answer_nack(router_t *r, out_t *o, uint16_t seq)
     uint32_t ts;
     if (!o->spec.rtx_ssrc || !t->cache || !o->ring[slot].used || o->ring[slot].out_seq != seq ||
         pktcache_get(t->cache, o->ring[slot].in_seq, &cached, &clen) != 0 ||
-        rtp_parse(cached, clen, &h) != 0 || !rewrite_ts(o->rw, h.ssrc, h.ts, &ts)) {
+        rtp_parse(cached, clen, &h) != 0 || h.pt >= 128 || !o->spec.rtx_pt[h.pt] ||
+        !rewrite_ts(o->rw, h.ssrc, h.ts, &ts)) {
         r->st.nack_misses++;
         return;
     }
@@ -254,7 +255,8 @@ static void answer_nack(router_t *r, out_t *o, uint16_t seq)
     size_t cap = 0;
     uint8_t *buf = n ? r->out.begin(r->out.arg, o->spec.subscriber, &cap) : NULL;
     if (!buf) return;
-    int m = rtp_rtx_build(r->scratch, n, o->spec.rtx_ssrc, o->rtx_seq, o->spec.rtx_pt, buf, cap);
+    int m = rtp_rtx_build(r->scratch, n, o->spec.rtx_ssrc, o->rtx_seq, o->spec.rtx_pt[h.pt], buf,
+                          cap);
     if (m <= 0) return;
     o->rtx_seq++;
     r->st.retransmissions++;

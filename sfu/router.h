@@ -56,8 +56,8 @@ typedef struct router_sub {
     uint32_t track;
     uint32_t subscriber;     /* endpoint */
     uint32_t ssrc, rtx_ssrc; /* what the subscriber receives; rtx 0: no retransmission */
-    uint8_t rtx_pt;          /* the subscriber's RTX payload type (with rtx_ssrc) */
     uint8_t pt_map[128];     /* publisher PT -> subscriber PT, ROUTER_PT_DROP: not sent */
+    uint8_t rtx_pt[128];     /* publisher PT -> the subscriber's RTX PT for it, 0: none */
     uint8_t ext_map[256];    /* publisher extension id -> subscriber's, 0: removed */
 } router_sub_t;
 

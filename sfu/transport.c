@@ -156,17 +156,29 @@ int transport_unprotect(transport_t *t, uint8_t *pkt, size_t *len, bool rtcp,
 
 int transport_send(transport_t *t, const uint8_t *pkt, size_t len, bool rtcp, sendq_t *q)
 {
-    struct sockaddr_storage to;
-    if (t->state != TRANSPORT_CONNECTED || ice_selected_addr(t->ice, &to) != 0) return -1;
     if (len + SRTP_CONN_TRAILER_ROOM > SENDQ_SLOT_SIZE) return -1;
     uint8_t *slot = sendq_slot(q);
     memcpy(slot, pkt, len);
+    return transport_send_slot(t, slot, len, rtcp, q);
+}
+
+int transport_send_slot(transport_t *t, uint8_t *slot, size_t len, bool rtcp, sendq_t *q)
+{
+    struct sockaddr_storage to;
+    if (t->state != TRANSPORT_CONNECTED || ice_selected_addr(t->ice, &to) != 0) return -1;
+    if (len + SRTP_CONN_TRAILER_ROOM > SENDQ_SLOT_SIZE) return -1;
     int rc = rtcp ? srtp_conn_protect_rtcp(t->srtp, slot, &len, SENDQ_SLOT_SIZE)
                   : srtp_conn_protect_rtp(t->srtp, slot, &len, SENDQ_SLOT_SIZE);
     if (rc != 0) return -1;
     sendq_commit(q, len, (struct sockaddr *)&to, addr_len((struct sockaddr *)&to));
     t->stats.srtp_out++;
     return 0;
+}
+
+bool transport_can_send(const transport_t *t)
+{
+    struct sockaddr_storage to;
+    return t->state == TRANSPORT_CONNECTED && ice_selected_addr(t->ice, &to) == 0;
 }
 
 uint64_t transport_next_timeout(const transport_t *t)

@@ -16,7 +16,7 @@
 typedef struct transport transport_t;
 
 #define TRANSPORT_UFRAG_MAX 64
-#define TRANSPORT_PWD_MAX 128
+#define TRANSPORT_PWD_MAX   128
 
 typedef struct transport_params {
     char local_ufrag[TRANSPORT_UFRAG_MAX + 1];
@@ -64,6 +64,13 @@ int transport_unprotect(transport_t *t, uint8_t *pkt, size_t *len, bool rtcp,
 /* Protects a plain RTP or RTCP packet into a slot of q, addressed to the selected address.
  * Returns 0, or -1 when the transport is not connected or the packet does not fit. */
 int transport_send(transport_t *t, const uint8_t *pkt, size_t len, bool rtcp, sendq_t *q);
+
+/* As transport_send, for a packet already written into the slot sendq_slot(q) returned
+ * (no copy): protects it there and commits it. */
+int transport_send_slot(transport_t *t, uint8_t *slot, size_t len, bool rtcp, sendq_t *q);
+
+/* Whether transport_send can send now (connected, an address selected). */
+bool transport_can_send(const transport_t *t);
 
 /* When transport_on_timeout next needs to run (absolute ms), or UINT64_MAX. */
 uint64_t transport_next_timeout(const transport_t *t);

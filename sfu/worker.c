@@ -58,6 +58,7 @@ struct worker {
     endpoint_t **eps;                     /* by slot; NULL when free */
     uint32_t eps_cap;
     addrmap_t *by_addr; /* verified address -> slot */
+    router_t *router;   /* forwarding between this worker's endpoints (by slot) */
     timers_t timers;
     sendq_t *sendq;
     /* Receive buffers, allocated once: nothing is allocated per packet. SRTP needs them
@@ -126,6 +127,7 @@ static endpoint_t *find_by_id(worker_t *w, uint64_t id)
 
 static void remove_endpoint(worker_t *w, endpoint_t *ep)
 {
+    router_remove_endpoint(w->router, ep->slot, now_ms());
     addrmap_remove_value(w->by_addr, ep->slot);
     timers_cancel(&w->timers, &ep->timer);
     w->eps[ep->slot] = NULL;
@@ -201,6 +203,47 @@ static void after_activity(worker_t *w, endpoint_t *ep)
 
 /* -- commands */
 
+void worker_cmd_release(worker_cmd_t *cmd)
+{
+    free(cmd->add);
+    free(cmd->track_spec);
+    free(cmd->sub);
+    cmd->add = NULL;
+    cmd->track_spec = NULL;
+    cmd->sub = NULL;
+}
+
+static void router_command(worker_t *w, worker_cmd_t *cmd)
+{
+    uint64_t now = now_ms();
+    endpoint_t *ep = find_by_id(w, cmd->id);
+    switch (cmd->kind) {
+    case WORKER_CMD_ADD_TRACK:
+        if (!ep || !cmd->track_spec) break;
+        cmd->track_spec->publisher = ep->slot;
+        if (router_add_track(w->router, cmd->track_spec) != 0)
+            log_warn("worker %d: track %u refused (duplicate id or SSRC)", w->index,
+                     cmd->track_spec->id);
+        break;
+    case WORKER_CMD_REMOVE_TRACK:
+        router_remove_track(w->router, cmd->track, now);
+        break;
+    case WORKER_CMD_SUBSCRIBE:
+        if (!ep || !cmd->sub) break;
+        cmd->sub->subscriber = ep->slot;
+        router_subscribe(w->router, cmd->sub, now);
+        break;
+    case WORKER_CMD_UNSUBSCRIBE:
+        if (ep) router_unsubscribe(w->router, cmd->track, ep->slot);
+        break;
+    case WORKER_CMD_MUTE:
+        router_set_muted(w->router, cmd->track, cmd->muted, now);
+        break;
+    default:
+        break;
+    }
+}
+
 static void handle_commands(worker_t *w)
 {
     uint64_t n;
@@ -225,8 +268,31 @@ static void handle_commands(worker_t *w)
             if (ep) remove_endpoint(w, ep);
             break;
         }
+        default:
+            router_command(w, &cmd);
+            worker_cmd_release(&cmd);
         }
     }
+}
+
+/* -- the router's output: straight into the send batch, protected in place */
+
+static uint8_t *out_begin(void *arg, uint32_t to, size_t *cap)
+{
+    worker_t *w = arg;
+    endpoint_t *ep = to < w->eps_cap ? w->eps[to] : NULL;
+    if (!ep || !transport_can_send(ep->t)) return NULL;
+    sendq_set_source(w->sendq, &ep->local);
+    *cap = SENDQ_SLOT_SIZE - SRTP_CONN_TRAILER_ROOM;
+    return sendq_slot(w->sendq);
+}
+
+static void out_end(void *arg, uint32_t to, size_t len, bool rtcp)
+{
+    worker_t *w = arg;
+    endpoint_t *ep = w->eps[to];
+    /* The slot is the one out_begin returned: nothing was queued in between. */
+    transport_send_slot(ep->t, sendq_slot(w->sendq), len, rtcp, w->sendq);
 }
 
 /* -- datagrams */
@@ -309,9 +375,15 @@ static endpoint_t *find_by_addr(worker_t *w, const struct sockaddr *from)
     return transport_knows(ep->t, from) ? ep : NULL;
 }
 
-static void forward(worker_t *w, endpoint_t *ep, uint8_t *pkt, size_t len, bool rtcp)
+static void forward(worker_t *w, endpoint_t *ep, uint8_t *pkt, size_t len, bool rtcp, uint64_t now)
 {
-    if (!ep->echo) return;
+    if (!ep->echo) {
+        if (rtcp)
+            router_rtcp(w->router, ep->slot, pkt, len, now);
+        else
+            router_rtp(w->router, ep->slot, pkt, len, now);
+        return;
+    }
     int rc = rtcp ? echo_rtcp(&ep->echo_map, pkt, len) : echo_rtp(&ep->echo_map, pkt, len);
     if (rc == 0) transport_send(ep->t, pkt, len, rtcp, w->sendq);
 }
@@ -360,7 +432,7 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
     }
     ep->local = local;
     sendq_set_source(w->sendq, &ep->local);
-    forward(w, ep, pkt, len, rtcp);
+    forward(w, ep, pkt, len, rtcp, now);
 }
 
 static void handle_datagrams(worker_t *w)
@@ -438,12 +510,13 @@ static void free_worker(worker_t *w)
     for (uint32_t i = 0; i < w->eps_cap; i++)
         if (w->eps[i]) remove_endpoint(w, w->eps[i]);
     free(w->eps);
+    router_free(w->router);
     addrmap_free(w->by_addr);
     timers_release(&w->timers);
     sendq_free(w->sendq);
-    worker_cmd_t cmd; /* specs still queued belong to the worker */
+    worker_cmd_t cmd; /* payloads still queued belong to the worker */
     while (w->commands && msgq_pop(w->commands, &cmd))
-        if (cmd.kind == WORKER_CMD_ADD_TRANSPORT) free(cmd.add);
+        worker_cmd_release(&cmd);
     if (w->udp_fd >= 0) close(w->udp_fd);
     if (w->wake_fd >= 0) close(w->wake_fd);
     if (w->epoll_fd >= 0) close(w->epoll_fd);
@@ -463,6 +536,8 @@ int worker_start(const worker_params_t *p, worker_t **out, char *err, size_t err
     w->commands = msgq_new(QUEUE_LEN, sizeof(worker_cmd_t));
     w->events = msgq_new(QUEUE_LEN, sizeof(worker_event_t));
     w->by_addr = addrmap_new();
+    router_out_t rout = {out_begin, out_end, w};
+    w->router = router_new(&rout);
     timers_init(&w->timers);
     w->udp_fd = bind_udp(p->port, err, errlen);
     if (w->udp_fd < 0) goto fail;

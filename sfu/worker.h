@@ -5,11 +5,13 @@
 #ifndef SOBRE_WORKER_H
 #define SOBRE_WORKER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "dtls.h"
 #include "echo.h"
+#include "router.h"
 #include "transport.h"
 
 typedef struct worker worker_t;
@@ -18,6 +20,12 @@ typedef enum {
     WORKER_CMD_PING,             /* answered by WORKER_EV_PONG with the same cookie */
     WORKER_CMD_ADD_TRANSPORT,    /* takes ownership of `add` */
     WORKER_CMD_REMOVE_TRANSPORT, /* closes transport `id` (no event follows) */
+    WORKER_CMD_ADD_TRACK,        /* transport `id` publishes `track_spec` (owned; its publisher
+                                    field is filled in by the worker) */
+    WORKER_CMD_REMOVE_TRACK,     /* track `track` ended: its subscribers get a BYE */
+    WORKER_CMD_SUBSCRIBE,        /* transport `id` receives `sub` (owned; subscriber filled in) */
+    WORKER_CMD_UNSUBSCRIBE,      /* transport `id` stops receiving track `track` */
+    WORKER_CMD_MUTE,             /* track `track` muted or not (`muted`) */
 } worker_cmd_kind_t;
 
 /* What a new transport needs: ICE credentials, the peer's certificate fingerprint, and
@@ -29,12 +37,20 @@ typedef struct worker_transport_spec {
     echo_map_t echo_map;
 } worker_transport_spec_t;
 
+/* Heap-allocated payloads (add, track_spec, sub) belong to the worker once posted. */
 typedef struct worker_cmd {
     worker_cmd_kind_t kind;
-    uint64_t cookie;              /* PING */
-    uint64_t id;                  /* REMOVE_TRANSPORT */
-    worker_transport_spec_t *add; /* ADD_TRANSPORT: heap-allocated, freed by the worker */
+    uint64_t cookie; /* PING */
+    uint64_t id;     /* the transport concerned */
+    uint32_t track;  /* REMOVE_TRACK, UNSUBSCRIBE, MUTE */
+    bool muted;      /* MUTE */
+    worker_transport_spec_t *add;
+    router_track_t *track_spec;
+    router_sub_t *sub;
 } worker_cmd_t;
+
+/* Frees a command's payload (for a caller whose worker_post failed). */
+void worker_cmd_release(worker_cmd_t *cmd);
 
 typedef enum {
     WORKER_EV_PONG,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dtls.h"
 #include "ice.h"
@@ -26,6 +27,7 @@ struct media {
     char *addrs[MAX_ADDRS];
     size_t n_addrs;
     uint64_t next_transport;
+    uint32_t next_track;
 };
 
 static void add_addr(media_t *m, const char *a)
@@ -119,7 +121,7 @@ void media_free(media_t *m)
 }
 
 /* Every participant of a room lives on the room's worker: pick it from the name. */
-static int worker_for(const media_t *m, const char *room)
+int media_worker_for(const media_t *m, const char *room)
 {
     uint32_t h = 2166136261u;
     for (const char *c = room; *c; c++)
@@ -127,7 +129,7 @@ static int worker_for(const media_t *m, const char *room)
     return (int)(h % (uint32_t)m->n_workers);
 }
 
-static uint32_t random_ssrc(void)
+uint32_t media_random_ssrc(void)
 {
     uint32_t v = 0;
     while (v == 0)
@@ -152,8 +154,8 @@ static void fill_echo(const sdp_t *offer, worker_transport_spec_t *spec, sdp_ans
     spec->echo = 1;
     for (size_t i = 0; i < offer->nmedia && spec->echo_map.n + 2 <= ECHO_MAX_STREAMS; i++) {
         const sdp_media_t *sm = &offer->media[i];
-        ap->echo_ssrc[i][0] = random_ssrc();
-        ap->echo_ssrc[i][1] = random_ssrc();
+        ap->echo_ssrc[i][0] = media_random_ssrc();
+        ap->echo_ssrc[i][1] = media_random_ssrc();
         if (sm->kind != SDP_KIND_AUDIO && sm->kind != SDP_KIND_VIDEO) continue;
         uint32_t media, rtx;
         sender_ssrcs(sm, &media, &rtx);
@@ -167,6 +169,62 @@ static void fill_echo(const sdp_t *offer, worker_transport_spec_t *spec, sdp_ans
             em->streams[em->n++].out = ap->echo_ssrc[i][1];
         }
     }
+}
+
+static router_codec_t codec_of(const sdp_codec_t *c)
+{
+    static const struct {
+        const char *name;
+        router_codec_t codec;
+    } known[] = {{"opus", ROUTER_CODEC_OPUS},
+                 {"red", ROUTER_CODEC_RED},
+                 {"VP8", ROUTER_CODEC_VP8},
+                 {"H264", ROUTER_CODEC_H264},
+                 {"rtx", ROUTER_CODEC_RTX}};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcasecmp(c->name, known[i].name)) return known[i].codec;
+    return ROUTER_CODEC_NONE;
+}
+
+/* The tracks of an accepted publish offer, for the worker to forward and for the other
+ * participants' subscribe connections. A track must name its SSRCs (a=ssrc lines: every
+ * browser sends them, except for simulcast, which is not forwarded yet). */
+static int add_tracks(media_t *m, const sdp_t *offer, const sdp_t *answer,
+                      media_publish_result_t *out)
+{
+    out->tracks = xcalloc(MEDIA_MAX_TRACKS, sizeof *out->tracks);
+    for (size_t i = 0; i < answer->nmedia && out->ntracks < MEDIA_MAX_TRACKS; i++) {
+        const sdp_media_t *am = &answer->media[i], *om = &offer->media[i];
+        if (am->port == 0 || (am->kind != SDP_KIND_AUDIO && am->kind != SDP_KIND_VIDEO)) continue;
+        uint32_t in_ssrc, in_rtx;
+        sender_ssrcs(om, &in_ssrc, &in_rtx);
+        if (!in_ssrc) {
+            log_warn("media: m-line %zu (%s) names no SSRC: not forwarded", i + 1,
+                     sdp_kind_name(am->kind));
+            continue;
+        }
+        media_track_t *t = &out->tracks[out->ntracks++];
+        t->id = ++m->next_track;
+        snprintf(t->track_id, sizeof t->track_id, "t%u", t->id);
+        t->worker = out->worker;
+        t->kind = am->kind;
+        t->ssrc = media_random_ssrc();
+        t->rtx_ssrc =
+            am->kind == SDP_KIND_VIDEO && sdp_find_codec(am, "rtx") >= 0 ? media_random_ssrc() : 0;
+        t->media = *am;
+        router_track_t *rt = xcalloc(1, sizeof *rt);
+        rt->id = t->id;
+        rt->video = am->kind == SDP_KIND_VIDEO;
+        rt->ssrc = in_ssrc;
+        rt->rtx_ssrc = in_rtx;
+        rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
+        for (size_t c = 0; c < am->ncodecs; c++)
+            if (am->codecs[c].pt < 128)
+                rt->codec[am->codecs[c].pt] = (uint8_t)codec_of(&am->codecs[c]);
+        worker_cmd_t cmd = {.kind = WORKER_CMD_ADD_TRACK, .id = out->transport, .track_spec = rt};
+        if (media_post(m, out->worker, &cmd) != 0) return -1;
+    }
+    return 0;
 }
 
 static void kinds_accepted(const sdp_t *answer, media_publish_result_t *out)
@@ -191,7 +249,7 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
 
     char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
     ice_gen_credentials(ufrag, pwd);
-    out->worker = worker_for(m, room);
+    out->worker = media_worker_for(m, room);
     sdp_answer_params_t ap = {
         .ice_ufrag = ufrag,
         .ice_pwd = pwd,
@@ -199,7 +257,7 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
         .cand_addrs = (const char *const *)m->addrs,
         .ncand = m->n_addrs,
         .port = (uint16_t)(m->cfg->media_port + out->worker),
-        .session_id = ((uint64_t)random_ssrc() << 20) ^ random_ssrc(),
+        .session_id = ((uint64_t)media_random_ssrc() << 20) ^ media_random_ssrc(),
         .allow_video = caps->video,
         .cname = "sobre",
         .stream_id = peer_id,
@@ -235,6 +293,14 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
         goto done;
     }
     spec = NULL; /* the worker owns it now */
+    if (!caps->echo && add_tracks(m, offer, answer, out) != 0) {
+        media_close(m, out->worker, out->transport);
+        free(out->tracks);
+        out->tracks = NULL;
+        out->ntracks = 0;
+        snprintf(err, errlen, "internal: media worker %d is overloaded, try again", out->worker);
+        goto done;
+    }
     out->answer = text;
     text = NULL;
     rc = 0;
@@ -253,6 +319,36 @@ void media_close(media_t *m, int worker, uint64_t transport)
     if (worker_post(m->workers[worker], &cmd) != 0)
         log_warn("media: worker %d queue full: transport %llu not closed", worker,
                  (unsigned long long)transport);
+}
+
+int media_post(media_t *m, int worker, worker_cmd_t *cmd)
+{
+    if (worker >= 0 && worker < m->n_workers && worker_post(m->workers[worker], cmd) == 0) return 0;
+    log_warn("media: worker %d queue full: command %d dropped", worker, (int)cmd->kind);
+    worker_cmd_release(cmd);
+    return -1;
+}
+
+uint64_t media_next_transport_id(media_t *m)
+{
+    return ++m->next_transport;
+}
+
+int media_port(const media_t *m, int worker)
+{
+    return m->cfg->media_port + worker;
+}
+
+void media_end_track(media_t *m, const media_track_t *t)
+{
+    worker_cmd_t cmd = {.kind = WORKER_CMD_REMOVE_TRACK, .track = t->id};
+    media_post(m, t->worker, &cmd);
+}
+
+void media_mute_track(media_t *m, const media_track_t *t, bool muted)
+{
+    worker_cmd_t cmd = {.kind = WORKER_CMD_MUTE, .track = t->id, .muted = muted};
+    media_post(m, t->worker, &cmd);
 }
 
 int media_next_event(media_t *m, worker_event_t *ev)

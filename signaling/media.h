@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "sdp.h"
 #include "worker.h"
 
 typedef struct media media_t;
@@ -21,13 +22,28 @@ int media_new(const config_t *cfg, worker_notify_cb notify, void *notify_arg, me
               char *err, size_t errlen);
 void media_free(media_t *m); /* stops the workers; media_free(NULL) is a no-op */
 
+/* A track a participant publishes, as the worker forwards it and subscribers are offered
+ * it. Plain data: owned by the publisher's session. */
+typedef struct media_track {
+    uint32_t id;       /* unique in the server; the worker's track id */
+    char track_id[16]; /* the msid track id subscribers see */
+    int worker;
+    sdp_kind_t kind;
+    uint32_t ssrc, rtx_ssrc; /* what every subscriber receives (rtx 0: none) */
+    sdp_media_t media;       /* the publisher's m-line as answered: codecs, extensions */
+} media_track_t;
+
+#define MEDIA_MAX_TRACKS 4 /* per publisher: audio, video, and room to grow */
+
 /* What a publish produced. */
 typedef struct media_publish_result {
-    char *answer;        /* the SDP answer, heap-allocated: free() it */
-    uint64_t transport;  /* id of the new transport, for media_close */
-    int worker;          /* the worker it lives on */
-    bool audio, video;   /* accepted media kinds */
-    bool video_rejected; /* the offer had video and the room takes none */
+    char *answer;          /* the SDP answer, heap-allocated: free() it */
+    uint64_t transport;    /* id of the new transport, for media_close */
+    int worker;            /* the worker it lives on */
+    bool audio, video;     /* accepted media kinds */
+    bool video_rejected;   /* the offer had video and the room takes none */
+    size_t ntracks;        /* tracks to forward (none in an echo room) */
+    media_track_t *tracks; /* heap array of ntracks: free() it */
 } media_publish_result_t;
 
 /* Answers peer_id's publish offer in a room with these caps, and creates the transport
@@ -39,6 +55,19 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
 
 /* Closes a transport media_publish created (no event follows). */
 void media_close(media_t *m, int worker, uint64_t transport);
+
+/* The track ended (its publisher left): its subscribers get a BYE. */
+void media_end_track(media_t *m, const media_track_t *t);
+
+/* Stops or resumes forwarding a track. */
+void media_mute_track(media_t *m, const media_track_t *t, bool muted);
+
+/* For the subscribe side (media_sub.h). */
+int media_post(media_t *m, int worker, worker_cmd_t *cmd); /* releases cmd on failure */
+uint64_t media_next_transport_id(media_t *m);
+int media_worker_for(const media_t *m, const char *room);
+int media_port(const media_t *m, int worker);
+uint32_t media_random_ssrc(void);
 
 /* Takes the next event of any worker (WORKER_EV_TRANSPORT_*): 1 when one was written,
  * 0 when none. Pongs are consumed here (they count ready workers). */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "media_sub.h"
 #include "mem.h"
 #include "message.h"
 
@@ -40,7 +41,10 @@ struct session {
     struct {
         uint64_t id; /* 0: none */
         int worker;
-    } transport; /* of the publish connection */
+    } transport;           /* of the publish connection */
+    media_track_t *tracks; /* what this participant publishes (heap array) */
+    size_t ntracks;
+    media_sub_t *sub; /* the subscribe connection: others' tracks (not in echo rooms) */
     struct {
         bool audio_only;
         int max_video_kbps, last_n;
@@ -180,8 +184,71 @@ static json_t *peer_json(const peer_t *p)
                      p->muted_video);
 }
 
+/* ---- media: tracks and subscribe offers ---- */
+
+/* Sends the next subscribe offer if the tracks changed and none is unanswered. */
+static void offer_if_needed(session_t *s)
+{
+    char *sdp = s->sub ? media_sub_offer(s->sub) : NULL;
+    if (!sdp) return;
+    json_t *obj = json_pack("{ss ss}", "type", "offer", "sdp", sdp);
+    free(sdp);
+    send_json(s, obj);
+}
+
+/* Offers s's tracks to every other member of its room. */
+static void offer_tracks_to_others(session_t *s)
+{
+    peer_t *const *members;
+    size_t n = room_members(s->peer.room, &members);
+    for (size_t i = 0; i < n; i++) {
+        session_t *o = members[i]->owner;
+        if (o == s || !o->sub) continue;
+        for (size_t t = 0; t < s->ntracks; t++)
+            media_sub_add(o->sub, s->peer.id, &s->tracks[t]);
+        offer_if_needed(o);
+    }
+}
+
+/* Offers a newcomer the tracks everyone else already publishes. */
+static void offer_others_tracks(session_t *s)
+{
+    peer_t *const *members;
+    size_t n = room_members(s->peer.room, &members);
+    for (size_t i = 0; i < n; i++) {
+        session_t *o = members[i]->owner;
+        if (o == s) continue;
+        for (size_t t = 0; t < o->ntracks; t++)
+            media_sub_add(s->sub, o->peer.id, &o->tracks[t]);
+    }
+    offer_if_needed(s);
+}
+
+/* s's tracks end: the worker stops them (BYE), the others' next offers close them. */
+static void end_tracks(session_t *s)
+{
+    if (!s->ntracks) return;
+    peer_t *const *members;
+    size_t n = s->peer.room ? room_members(s->peer.room, &members) : 0;
+    for (size_t i = 0; i < n; i++) {
+        session_t *o = members[i]->owner;
+        if (o == s || !o->sub) continue;
+        for (size_t t = 0; t < s->ntracks; t++)
+            media_sub_remove(s->env->media, o->sub, &s->tracks[t]);
+        offer_if_needed(o);
+    }
+    for (size_t t = 0; t < s->ntracks; t++)
+        media_end_track(s->env->media, &s->tracks[t]);
+    free(s->tracks);
+    s->tracks = NULL;
+    s->ntracks = 0;
+}
+
 static void close_transport(session_t *s)
 {
+    end_tracks(s);
+    media_sub_free(s->env->media, s->sub);
+    s->sub = NULL;
     if (!s->transport.id) return;
     media_close(s->env->media, s->transport.worker, s->transport.id);
     s->transport.id = 0;
@@ -189,10 +256,11 @@ static void close_transport(session_t *s)
 
 static void leave_room(session_t *s)
 {
+    /* peer_left first, then the offers that close the leaver's tracks. */
+    if (s->peer.room)
+        broadcast(s, json_pack("{ss ss}", "type", "peer_left", "id", s->peer.id), false);
     close_transport(s);
-    if (!s->peer.room) return;
-    broadcast(s, json_pack("{ss ss}", "type", "peer_left", "id", s->peer.id), false);
-    hub_leave(s->env->hub, &s->peer);
+    if (s->peer.room) hub_leave(s->env->hub, &s->peer);
 }
 
 void session_free(session_t *s)
@@ -275,15 +343,23 @@ static void on_join(session_t *s, const json_t *msg, const json_t *id)
     log_info("session %s joined room %s", s->peer.id, room);
     joined(s, id);
     broadcast(s, json_pack("{ss so}", "type", "peer_joined", "peer", peer_json(&s->peer)), false);
+    if (!room_caps(s->peer.room)->echo) {
+        s->sub = media_sub_new(s->env->media, room);
+        offer_others_tracks(s);
+    }
 }
 
 static void on_mute(session_t *s, const json_t *msg)
 {
     bool muted = json_is_true(json_object_get(msg, "muted"));
-    if (strcmp(json_string_value(json_object_get(msg, "kind")), "audio") == 0)
+    bool audio = strcmp(json_string_value(json_object_get(msg, "kind")), "audio") == 0;
+    if (audio)
         s->peer.muted_audio = muted;
     else
         s->peer.muted_video = muted;
+    sdp_kind_t kind = audio ? SDP_KIND_AUDIO : SDP_KIND_VIDEO;
+    for (size_t t = 0; t < s->ntracks; t++)
+        if (s->tracks[t].kind == kind) media_mute_track(s->env->media, &s->tracks[t], muted);
     broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)), false);
 }
 
@@ -299,12 +375,6 @@ static void on_prefs(session_t *s, const json_t *msg)
 static void on_publish(session_t *s, const json_t *msg, const json_t *id)
 {
     const config_room_t *caps = room_caps(s->peer.room);
-    if (!caps->echo) {
-        send_error(s, id, "sdp_rejected",
-                   "publish: forwarding between participants is not supported yet by this "
-                   "server (only echo rooms take media)");
-        return;
-    }
     if (s->transport.id) {
         send_error(s, id, "sdp_rejected",
                    "publish: renegotiating the publish connection is not supported yet");
@@ -337,24 +407,55 @@ static void on_publish(session_t *s, const json_t *msg, const json_t *id)
     }
     log_info("session %s publishes (audio %d, video %d) on worker %d", s->peer.id, res.audio,
              res.video, res.worker);
+    s->tracks = res.tracks;
+    s->ntracks = res.ntracks;
+    for (size_t t = 0; t < s->ntracks; t++) {
+        bool muted =
+            s->tracks[t].kind == SDP_KIND_AUDIO ? s->peer.muted_audio : s->peer.muted_video;
+        if (muted) media_mute_track(s->env->media, &s->tracks[t], true);
+    }
+    offer_tracks_to_others(s);
+}
+
+static void on_answer(session_t *s, const json_t *msg, const json_t *id)
+{
+    if (!s->sub || !media_sub_pending(s->sub)) {
+        send_error(s, id, "bad_request", "answer: no subscribe offer is pending");
+        return;
+    }
+    const json_t *sdp = json_object_get(msg, "sdp");
+    char why[256], msgbuf[300];
+    if (media_sub_answer(s->env->media, s->sub, json_string_value(sdp), json_string_length(sdp),
+                         why, sizeof why) != 0) {
+        snprintf(msgbuf, sizeof msgbuf, "answer: %s", why);
+        send_error(s, id, "sdp_rejected", msgbuf);
+        return;
+    }
+    if (id) send_json(s, reply("ok", id));
+    offer_if_needed(s); /* changes made while the offer was out */
 }
 
 void session_on_media_event(session_env_t *env, const worker_event_t *ev)
 {
     session_t *s = env->all;
-    while (s && s->transport.id != ev->id)
+    while (s && s->transport.id != ev->id && !(s->sub && media_sub_transport(s->sub) == ev->id))
         s = s->next;
     if (!s) return;
+    bool publish = s->transport.id == ev->id;
     if (ev->kind == WORKER_EV_TRANSPORT_UP) {
-        log_info("session %s: media connected", s->peer.id);
+        log_info("session %s: %s connection up", s->peer.id, publish ? "publish" : "subscribe");
         return;
     }
     if (ev->kind != WORKER_EV_TRANSPORT_CLOSED) return;
-    log_info("session %s: media closed: %s", s->peer.id, ev->reason);
-    s->transport.id = 0;
+    log_info("session %s: %s connection closed: %s", s->peer.id, publish ? "publish" : "subscribe",
+             ev->reason);
     char why[200];
-    snprintf(why, sizeof why, "media connection closed: %s", ev->reason);
+    snprintf(why, sizeof why, "%smedia connection closed: %s", publish ? "" : "subscribe ",
+             ev->reason);
     send_error(s, NULL, "media_failed", why);
+    if (!publish) return;
+    s->transport.id = 0;
+    end_tracks(s);
     if (s->peer.audio || s->peer.video) {
         s->peer.audio = s->peer.video = false;
         broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)),
@@ -393,7 +494,7 @@ static void dispatch(session_t *s, message_type_t type, const json_t *msg, const
         on_publish(s, msg, id);
         return;
     case MSG_ANSWER:
-        send_error(s, id, "bad_request", "answer: no subscribe offer is pending");
+        on_answer(s, msg, id);
         return;
     case MSG_MUTE:
         on_mute(s, msg);

@@ -29,6 +29,30 @@ def sdp_attr(sdp, name):
     return [line[len(prefix):] for line in sdp.splitlines() if line.startswith(prefix)]
 
 
+def browser_answer(offer):
+    """What a browser answers to a subscribe offer: every m-line accepted recvonly with
+    the offered codecs, setup:active, its own ICE credentials and certificate."""
+    out, media = [], False
+    fp = ":".join(["AB"] * 32)
+    for line in offer.replace("\r\n", "\n").split("\n"):
+        if not line:
+            continue
+        if line.startswith("m="):
+            media = True
+            out.append(line)
+            out += ["c=IN IP4 0.0.0.0", "a=ice-ufrag:br0w", "a=ice-pwd:browserpassword1234567890",
+                    "a=fingerprint:sha-256 " + fp, "a=setup:active", "a=recvonly"]
+            continue
+        if not media:
+            if line.startswith(("v=", "o=", "s=", "t=", "a=group:")):
+                out.append(line)
+            continue
+        if line.startswith(("a=mid:", "a=rtcp-mux", "a=rtpmap:", "a=fmtp:", "a=rtcp-fb:",
+                            "a=extmap:")):
+            out.append(line)
+    return "\r\n".join(out) + "\r\n"
+
+
 def stun_request(username, key, use_candidate=True, txid=None):
     """A Binding request with USERNAME, PRIORITY, ICE-CONTROLLING, USE-CANDIDATE,
     MESSAGE-INTEGRITY and FINGERPRINT (RFC 8489, RFC 8445)."""
@@ -136,11 +160,46 @@ class PublishTest(ServerTestCase):
         msg = await self.publish(a, good, "ok")
         self.assertEqual(msg["type"], "answer", msg)
 
-    async def test_publish_outside_an_echo_room(self):
-        a, _ = await self.joined_client("plain", "Ana")
-        msg = await self.publish(a, fixture("chrome_publish.sdp"))
-        self.assertEqual((msg["type"], msg["code"]), ("error", "sdp_rejected"))
-        self.assertIn("not supported yet", msg["message"])
+    async def test_subscribe_offers_follow_the_room(self):
+        """Publishing in an ordinary room: the others get a subscribe offer with one
+        sendonly m-line per track (msid = publisher id); an answer is taken; a newcomer
+        is offered what is already published; a leaving publisher's m-lines close."""
+        a, ja = await self.joined_client("plain", "Ana")
+        b, _ = await self.joined_client("plain", "Ben")
+        await a.expect("peer_joined")
+        msg = await self.publish(a, fixture("chrome_publish.sdp"), "pub")
+        self.assertEqual(msg["type"], "answer", msg)
+        self.assertIn("a=recvonly", msg["sdp"])
+        await a.expect_silence()   # nothing to receive yet: no offer for Ana
+        upd = await b.expect("peer_updated")
+        self.assertEqual((upd["peer"]["audio"], upd["peer"]["video"]), (True, True))
+        offer = (await b.expect("offer"))["sdp"]
+        ana = ja["self"]["id"]
+        self.assertEqual([m.split()[0] for m in sdp_attr(offer, "msid")], [ana, ana])
+        self.assertEqual(offer.count("a=sendonly"), 2)
+        self.assertIn("a=ice-lite", offer)
+        self.assertEqual(set(sdp_attr(offer, "setup")), {"actpass"})
+        # Answers: garbage is refused and the offer stays pending; a proper one is taken.
+        await b.send({"type": "answer", "id": "bad", "sdp": "v=0"})
+        await b.expect_error("sdp_rejected", "answer", id="bad")
+        await b.send({"type": "answer", "id": "good", "sdp": browser_answer(offer)})
+        await b.expect("ok", id="good")
+        await b.send({"type": "answer", "id": "again", "sdp": browser_answer(offer)})
+        await b.expect_error("bad_request", "no subscribe offer", id="again")
+        # A newcomer gets Ana's tracks at once.
+        c, _ = await self.joined_client("plain", "Cleo")
+        offer_c = (await c.expect("offer"))["sdp"]
+        await b.expect("peer_joined")
+        self.assertEqual([m.split()[0] for m in sdp_attr(offer_c, "msid")], [ana, ana])
+        # Ana leaves: Ben and Cleo get an offer closing her m-lines.
+        await a.send({"type": "leave"})
+        for who in (b, c):
+            await who.expect("peer_left")
+        reoffer = (await b.expect("offer"))["sdp"]
+        self.assertEqual(sdp_attr(reoffer, "msid"), [])
+        self.assertNotIn("a=sendonly", reoffer)
+        await c.send({"type": "answer", "sdp": browser_answer(offer_c)})
+        self.assertEqual(sdp_attr((await c.expect("offer"))["sdp"], "msid"), [])
 
     async def test_second_publish_is_refused(self):
         a, _ = await self.joined_client("echo", "Ana")

@@ -452,15 +452,19 @@ class PingTest(ServerTestCase):
 
 
 class MediaRequestsTest(ServerTestCase):
-    """publish/answer/prefs with valid fields, while media is not implemented."""
+    """publish/answer/prefs with valid fields (the media side is in test_publish)."""
 
-    async def test_publish_is_rejected_as_not_supported_yet(self):
+    async def test_publish_is_answered(self):
         a, _ = await self.joined_client("r", "Ana")
         b, _ = await self.joined_client("r", "Ben")
         await a.expect("peer_joined")
         await a.send({"type": "publish", "sdp": OFFER_SDP, "id": "pub"})
-        await a.expect_error("sdp_rejected", "not supported yet", id="pub")
+        ans = await a.expect("answer", id="pub")
+        self.assertIn("a=recvonly", ans["sdp"])
         await a.assert_open()
+        upd = await b.expect("peer_updated")
+        self.assertEqual((upd["peer"]["audio"], upd["peer"]["video"]), (True, False))
+        # This offer names no SSRC (a=ssrc), so there is no track to offer Ben yet.
         await b.expect_silence()
 
     async def test_answer_without_pending_offer(self):

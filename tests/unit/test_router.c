@@ -262,7 +262,7 @@ static void test_nack_rtx(void)
     CHECK_INT(router_add_track(r, &t), 0);
     router_sub_t s = sub_of(20, SUB, 0x6000);
     s.rtx_ssrc = 0x6001;
-    s.rtx_pt = 101;
+    s.rtx_pt[96] = 101;
     CHECK_INT(router_subscribe(r, &s, 0), 0);
     router_sub_t s2 = sub_of(20, SUB2, 0x7000); /* no RTX negotiated */
     CHECK_INT(router_subscribe(r, &s2, 0), 0);

@@ -1,0 +1,47 @@
+/* media_sub: one participant's subscribe connection (PROTOCOL.md: the server offers, the
+ * client answers): which tracks of others it carries (sdp_offer.h keeps the m-lines),
+ * the offer/answer cycle (one offer at a time, changes coalesced), and, once answered,
+ * its transport and subscriptions on the room's worker. Knows nothing of sessions or
+ * JSON. Thread: signalling only. */
+#ifndef SOBRE_MEDIA_SUB_H
+#define SOBRE_MEDIA_SUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "media.h"
+
+typedef struct media_sub media_sub_t;
+
+/* A subscribe connection for a participant of `room`. Aborts on OOM. */
+media_sub_t *media_sub_new(media_t *m, const char *room);
+
+/* Closes its transport (if any) and frees it; NULL is a no-op. */
+void media_sub_free(media_t *m, media_sub_t *s);
+
+/* Adds another participant's track: it is in the next offer. Returns 0 or -1 (with a
+ * log line) when the connection can take no more. */
+int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t);
+
+/* Removes a track (its publisher left): stops forwarding it, closes its m-line in the
+ * next offer. */
+void media_sub_remove(media_t *m, media_sub_t *s, const media_track_t *t);
+
+/* The next offer to send, when the tracks changed and no offer is unanswered: a heap
+ * string to free(). NULL when there is nothing to send (or on an internal error,
+ * logged). */
+char *media_sub_offer(media_sub_t *s);
+
+/* Whether an offer waits for its answer. */
+bool media_sub_pending(const media_sub_t *s);
+
+/* Applies the client's answer: the first one creates the transport; every track the
+ * answer accepts starts being forwarded. Returns 0, or -1 with the reason in err (the
+ * offer then stays unanswered). */
+int media_sub_answer(media_t *m, media_sub_t *s, const char *sdp, size_t len, char *err,
+                     size_t errlen);
+
+/* Id of its transport (0 before the first answer), as in worker events. */
+uint64_t media_sub_transport(const media_sub_t *s);
+
+#endif
