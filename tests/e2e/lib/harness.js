@@ -97,11 +97,14 @@ function tcpConnects(port) {
     });
 }
 
-// One sobre process, run with -v on free loopback ports, with an echo room.
+// One sobre process, run with -v on free loopback ports. Its rooms are opts.rooms (by
+// default one echo room), its announced addresses opts.announce (default 127.0.0.1).
 class Sobre {
-    constructor(binary, webRoot) {
+    constructor(binary, webRoot, opts = {}) {
         this.binary = binary;
         this.webRoot = webRoot;
+        this.rooms = opts.rooms || { [ROOM]: { echo: true } };
+        this.announce = opts.announce || ['127.0.0.1'];
         this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sobre-e2e-'));
         this.lines = [];
         this.proc = null;
@@ -122,9 +125,9 @@ class Sobre {
         this.config = {
             listen: { address: '127.0.0.1', port: this.port },
             web_root: this.webRoot,
-            media: { port: this.mediaPort, workers: 1, announce: ['127.0.0.1'] },
+            media: { port: this.mediaPort, workers: 1, announce: this.announce },
             on_demand: false,
-            rooms: { [ROOM]: { echo: true } },
+            rooms: this.rooms,
         };
         const cfgPath = path.join(this.tmp, 'sobre.json');
         fs.writeFileSync(cfgPath, JSON.stringify(this.config, null, 2));
@@ -566,4 +569,7 @@ async function runEchoTest(browserName, launch) {
     process.exit(0);
 }
 
-module.exports = { runEchoTest, requireModule, bounded, log, echoInPage };
+module.exports = {
+    runEchoTest, requireModule, bounded, log, sleep, parseArgs, echoInPage, Sobre,
+    WATCHDOG_MS, MEDIA_WINDOW_MS,
+};

@@ -1,0 +1,344 @@
+'use strict';
+// The in-page participant of the room tests (tests/e2e/room_*.js).
+//
+// installAgent() is serialised into a page served by sobre (playwright and puppeteer send
+// its source text: it must be self-contained) and leaves window.__e2e there: a
+// participant holding the WebSocket and the two RTCPeerConnections of PROTOCOL.md:
+//
+// - publish: the page offers its fake camera and microphone (sendonly), the server answers;
+// - subscribe: the server offers (one m-line per forwarded track), the page answers every
+//   offer as it comes, in order: setRemoteDescription(offer), createAnswer,
+//   setLocalDescription, {"type":"answer"} - renegotiations included.
+//
+// Node drives it step by step (lib/room.js: Participant.call): each method is async,
+// never throws and returns a plain object; Node judges. Every wait here is bounded.
+function installAgent() {
+    if (window.__e2e) return 'present';
+    const A = {
+        name: '', selfId: null, ws: null, wsClosed: null, t0: Date.now(),
+        msgs: [],        // every server message, SDPs replaced by their length, with .at (ms)
+        inbox: [],       // messages not consumed yet by next() (offers are handled apart)
+        stream: null,
+        pub: null, pubOffer: null, pubAnswer: null, pubStates: [],
+        sub: null, subStates: [],
+        subOffers: [],   // { at, offer, answer, error } per server offer, in order
+        tracks: [],      // ontrack on the subscribe connection: { at, kind, mid, trackId, streams }
+        streamOf: {},    // track id -> streams[0].id
+        chain: Promise.resolve(),
+        wake: null,
+        seq: 0,
+    };
+    const now = () => Date.now() - A.t0;
+    const plog = (...a) => console.log(`[page ${A.name}] ` + a.join(' '));
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const bounded = (p, ms, what) => {
+        let timer;
+        const t = new Promise((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+        });
+        return Promise.race([p, t]).finally(() => clearTimeout(timer));
+    };
+    const errText = (e) => `${(e && e.name) || 'Error'}: ${(e && e.message) || e}`;
+    const send = (obj) => {
+        A.ws.send(JSON.stringify(obj));
+        const brief = Object.assign({}, obj);
+        if (typeof brief.sdp === 'string') brief.sdp = `<${brief.sdp.length} bytes>`;
+        plog('->', JSON.stringify(brief));
+    };
+    // The next message satisfying pred (others stay in the inbox).
+    const next = async (pred, ms, what) => {
+        const deadline = Date.now() + ms;
+        for (;;) {
+            const i = A.inbox.findIndex(pred);
+            if (i >= 0) return A.inbox.splice(i, 1)[0];
+            if (A.wsClosed) throw new Error(`the server closed the WebSocket (${A.wsClosed}) ` +
+                                            `while waiting for ${what}`);
+            const left = deadline - Date.now();
+            if (left <= 0) throw new Error(`no ${what} within ${ms} ms`);
+            await new Promise((r) => {
+                A.wake = r;
+                setTimeout(r, Math.min(left, 200));
+            });
+        }
+    };
+    const pcState = (pc, states) => {
+        if (!pc) return null;
+        const tr = pc.getTransceivers();
+        let dtls = 'n/a';
+        for (const t of tr) {
+            const transport = (t.sender && t.sender.transport) || (t.receiver && t.receiver.transport);
+            if (transport) {
+                dtls = transport.state;
+                break;
+            }
+        }
+        const s = {
+            at: now(), signaling: pc.signalingState, ice: pc.iceConnectionState,
+            connection: pc.connectionState, dtls,
+        };
+        if (states) {
+            const last = states[states.length - 1];
+            if (!last || last.ice !== s.ice || last.connection !== s.connection ||
+                last.dtls !== s.dtls || last.signaling !== s.signaling) states.push(s);
+        }
+        return s;
+    };
+    const watch = (pc, label, states) => {
+        const on = () => plog(label, JSON.stringify(pcState(pc, states)));
+        pc.oniceconnectionstatechange = on;
+        pc.onconnectionstatechange = on;
+        pc.onsignalingstatechange = on;
+    };
+    const pick = (s, keys) => {
+        const o = {};
+        for (const k of keys) if (s[k] !== undefined) o[k] = s[k];
+        return o;
+    };
+    const IN_KEYS = ['ssrc', 'packetsReceived', 'bytesReceived', 'packetsLost', 'jitter',
+        'framesReceived', 'framesDecoded', 'framesDropped', 'keyFramesDecoded', 'frameWidth',
+        'frameHeight', 'framesPerSecond', 'nackCount', 'pliCount', 'firCount',
+        'totalSamplesReceived', 'concealedSamples', 'audioLevel', 'trackIdentifier'];
+    const OUT_KEYS = ['ssrc', 'packetsSent', 'bytesSent', 'framesEncoded', 'frameWidth',
+        'frameHeight', 'nackCount', 'pliCount', 'firCount', 'qualityLimitationReason'];
+
+    // A server offer on the subscribe connection: answered in order, one at a time.
+    const onOffer = (sdp) => {
+        const rec = { at: now(), offer: sdp, answer: null, error: null };
+        A.subOffers.push(rec);
+        A.chain = A.chain.then(async () => {
+            try {
+                if (!A.sub) {
+                    A.sub = new RTCPeerConnection({ iceServers: [] });
+                    watch(A.sub, 'subscribe', A.subStates);
+                    A.sub.ontrack = (ev) => {
+                        const t = {
+                            at: now(), kind: ev.track.kind, trackId: ev.track.id,
+                            mid: ev.transceiver ? ev.transceiver.mid : null,
+                            streams: ev.streams.map((s) => s.id),
+                        };
+                        A.tracks.push(t);
+                        A.streamOf[ev.track.id] = t.streams[0];
+                        plog('ontrack', JSON.stringify(t));
+                    };
+                }
+                await A.sub.setRemoteDescription({ type: 'offer', sdp });
+                const answer = await A.sub.createAnswer();
+                await A.sub.setLocalDescription(answer);
+                rec.answer = A.sub.localDescription.sdp;
+                send({ type: 'answer', sdp: rec.answer });
+                pcState(A.sub, A.subStates);
+            } catch (e) {
+                rec.error = errText(e);
+                plog('subscribe offer refused:', rec.error);
+            }
+        });
+    };
+
+    // { ok, stage, message, self, peers }
+    A.connect = async ({ wsUrl, room, name }) => {
+        A.name = name;
+        try {
+            A.ws = new WebSocket(wsUrl, 'sobre.v1');
+        } catch (e) {
+            return { ok: false, stage: 'join', message: `WebSocket: ${errText(e)}` };
+        }
+        A.ws.onmessage = (ev) => {
+            let m;
+            try {
+                m = JSON.parse(ev.data);
+            } catch (e) {
+                m = { type: 'invalid-json', data: String(ev.data).slice(0, 200) };
+            }
+            const brief = Object.assign({ at: now() }, m);
+            if (typeof brief.sdp === 'string') brief.sdp = `<${brief.sdp.length} bytes>`;
+            A.msgs.push(brief);
+            if (m.type !== 'speaking' && m.type !== 'bandwidth') plog('<-', JSON.stringify(brief));
+            if (m.type === 'offer' && typeof m.sdp === 'string') onOffer(m.sdp);
+            else A.inbox.push(m);
+            if (A.wake) A.wake();
+        };
+        A.ws.onclose = (ev) => {
+            A.wsClosed = `code ${ev.code} ${ev.reason || ''}`.trim();
+            plog('WebSocket closed:', A.wsClosed);
+            if (A.wake) A.wake();
+        };
+        try {
+            await bounded(new Promise((ok, ko) => {
+                A.ws.onopen = ok;
+                A.ws.onerror = () => ko(new Error('WebSocket error'));
+            }), 5000, 'WebSocket open');
+        } catch (e) {
+            return { ok: false, stage: 'join', message: `cannot open ${wsUrl}: ${e.message}` };
+        }
+        send({ type: 'join', room, name });
+        let m;
+        try {
+            m = await next((x) => x.type === 'joined' || x.type === 'error', 5000, 'joined');
+        } catch (e) {
+            return { ok: false, stage: 'join', message: e.message };
+        }
+        if (m.type === 'error') return { ok: false, stage: 'join', message: `${m.code}: ${m.message}` };
+        A.selfId = m.self && m.self.id;
+        return { ok: true, stage: 'join', self: m.self, peers: m.peers, limits: m.limits };
+    };
+
+    // getUserMedia, then the publish offer (sendonly) and the server's answer.
+    // { ok, stage, message }
+    A.publish = async ({ width, height, frameRate }) => {
+        try {
+            A.stream = await bounded(navigator.mediaDevices.getUserMedia(
+                { audio: true, video: { width, height, frameRate } }), 10000, 'getUserMedia');
+        } catch (e) {
+            return { ok: false, stage: 'getUserMedia', message: `fake devices: ${errText(e)}` };
+        }
+        try {
+            A.pub = new RTCPeerConnection({ iceServers: [] });
+            watch(A.pub, 'publish', A.pubStates);
+            for (const track of [...A.stream.getAudioTracks(), ...A.stream.getVideoTracks()])
+                A.pub.addTransceiver(track, { direction: 'sendonly', streams: [A.stream] });
+            await A.pub.setLocalDescription(await A.pub.createOffer());
+            // A complete offer (host candidates included) reads better in the logs; ICE-lite
+            // needs none. Bounded: 3 s.
+            const gatherDeadline = Date.now() + 3000;
+            while (A.pub.iceGatheringState !== 'complete' && Date.now() < gatherDeadline)
+                await sleep(50);
+            A.pubOffer = A.pub.localDescription.sdp;
+        } catch (e) {
+            return { ok: false, stage: 'publish answer', message: `creating the offer: ${errText(e)}` };
+        }
+        const id = `publish-${++A.seq}`;
+        send({ type: 'publish', id, sdp: A.pubOffer });
+        let m;
+        try {
+            m = await next((x) => (x.type === 'answer' || x.type === 'error') && x.id === id,
+                           10000, `answer to ${id}`);
+        } catch (e) {
+            return { ok: false, stage: 'publish answer', message: e.message };
+        }
+        if (m.type === 'error') {
+            return { ok: false, stage: 'publish answer', code: m.code,
+                     message: `publish refused: ${m.code}: ${m.message}` };
+        }
+        A.pubAnswer = m.sdp;
+        try {
+            await A.pub.setRemoteDescription({ type: 'answer', sdp: m.sdp });
+        } catch (e) {
+            return { ok: false, stage: 'publish answer',
+                     message: `setRemoteDescription(answer) refused it: ${errText(e)}` };
+        }
+        pcState(A.pub, A.pubStates);
+        return { ok: true, stage: 'publish answer' };
+    };
+
+    // A request that gets {"type":"ok"} back (mute, prefs, chat): { ok, message }
+    A.request = async (obj) => {
+        const id = `req-${++A.seq}`;
+        try {
+            send(Object.assign({}, obj, { id }));
+            const m = await next((x) => (x.type === 'ok' || x.type === 'error') && x.id === id,
+                                 5000, `reply to ${id}`);
+            if (m.type === 'error') return { ok: false, message: `${m.code}: ${m.message}` };
+            return { ok: true };
+        } catch (e) {
+            return { ok: false, message: e.message };
+        }
+    };
+
+    // {"type":"leave"}, then the server closes the socket: { ok, closed }
+    A.leave = async () => {
+        try {
+            send({ type: 'leave' });
+        } catch (e) {
+            return { ok: false, message: errText(e) };
+        }
+        const deadline = Date.now() + 5000;
+        while (!A.wsClosed && Date.now() < deadline) await sleep(50);
+        return { ok: !!A.wsClosed, closed: A.wsClosed };
+    };
+
+    // What happened so far, small enough to poll.
+    A.state = async () => ({
+        name: A.name, selfId: A.selfId, wsClosed: A.wsClosed,
+        msgs: A.msgs.filter((m) => m.type !== 'speaking' && m.type !== 'bandwidth'),
+        pub: pcState(A.pub, A.pubStates), sub: pcState(A.sub, A.subStates),
+        pubStates: A.pubStates, subStates: A.subStates, tracks: A.tracks,
+        offers: A.subOffers.map((o, i) => ({ n: i, at: o.at, answered: !!o.answer, error: o.error })),
+    });
+
+    // Every SDP of this participant, for a failure report.
+    A.sdps = async () => ({
+        pubOffer: A.pubOffer, pubAnswer: A.pubAnswer,
+        sub: A.subOffers.map((o) => ({ at: o.at, offer: o.offer, answer: o.answer, error: o.error })),
+    });
+
+    // The subscribe connection receiver by receiver (with the publisher's id from ontrack
+    // streams[0].id) and the publish connection's outbound streams.
+    A.stats = async () => {
+        const out = { at: now(), recv: [], sent: {} };
+        if (A.sub) {
+            for (const t of A.sub.getTransceivers()) {
+                const track = t.receiver.track;
+                const r = {
+                    mid: t.mid, kind: track.kind, direction: t.direction,
+                    currentDirection: t.currentDirection, trackId: track.id,
+                    from: A.streamOf[track.id] || null, readyState: track.readyState,
+                    inbound: null, codec: null,
+                };
+                try {
+                    const report = await t.receiver.getStats();
+                    const byId = new Map();
+                    report.forEach((s) => byId.set(s.id, s));
+                    report.forEach((s) => {
+                        if (s.type === 'inbound-rtp' && !s.isRemote && s.kind === track.kind) {
+                            r.inbound = pick(s, IN_KEYS);
+                            const c = s.codecId && byId.get(s.codecId);
+                            if (c) r.codec = `${c.mimeType}/${c.clockRate}` +
+                                (c.sdpFmtpLine ? ` ${c.sdpFmtpLine}` : '');
+                        }
+                    });
+                } catch (e) {
+                    r.error = errText(e);
+                }
+                out.recv.push(r);
+            }
+        }
+        if (A.pub) {
+            try {
+                const report = await A.pub.getStats();
+                const byId = new Map();
+                report.forEach((s) => byId.set(s.id, s));
+                report.forEach((s) => {
+                    if (s.type === 'outbound-rtp' && !s.isRemote) {
+                        const o = pick(s, OUT_KEYS);
+                        const c = s.codecId && byId.get(s.codecId);
+                        if (c) o.codec = c.mimeType;
+                        // Simulcast would give several per kind; sum the bytes.
+                        const prev = out.sent[s.kind];
+                        if (prev) prev.bytesSent = (prev.bytesSent || 0) + (o.bytesSent || 0);
+                        else out.sent[s.kind] = o;
+                    }
+                });
+            } catch (e) {
+                out.sentError = errText(e);
+            }
+        }
+        return out;
+    };
+
+    A.close = async () => {
+        try {
+            if (A.ws && A.ws.readyState === WebSocket.OPEN) A.ws.close();
+            if (A.pub) A.pub.close();
+            if (A.sub) A.sub.close();
+            if (A.stream) A.stream.getTracks().forEach((t) => t.stop());
+        } catch (e) {
+            // best effort: the browser is closed right after
+        }
+        return { ok: true };
+    };
+
+    window.__e2e = A;
+    return 'installed';
+}
+
+module.exports = { installAgent };
