@@ -1185,6 +1185,39 @@ static void test_answer_nospace(void)
     CHECK_STR(buf, full);
 }
 
+/* Offers captured from the browsers and aiortc of this machine (tests/e2e saves them:
+ * SOBRE_E2E_SDP_DIR), answered as in an echo room and as a publish. */
+static void test_answer_captured(void)
+{
+    static const struct {
+        const char *name;
+        bool video, fid;
+    } cap[] = {{"captured_chromium156", true, true},
+               {"captured_firefox_esr", true, true},
+               {"captured_aiortc14", false, false}};
+    for (size_t i = 0; i < sizeof cap / sizeof cap[0]; i++) {
+        size_t n = load(cap[i].name);
+        int rc = sdp_parse(text, n, &offer, err, sizeof err);
+        if (rc) fprintf(stderr, "%s: %s\n", cap[i].name, err);
+        CHECK_INT(rc, 0);
+        CHECK_INT(offer.media[0].kind, SDP_KIND_AUDIO);
+        CHECK(offer.media[0].nssrcs >= 1);
+        if (cap[i].video) CHECK_INT(offer.media[1].kind, SDP_KIND_VIDEO);
+        if (cap[i].fid) CHECK_INT(offer.media[1].nfid, 1);
+        for (int echo = 0; echo < 2; echo++) {
+            sdp_answer_params_t p = params();
+            p.echo = echo;
+            p.echo_ssrc[0][0] = 11, p.echo_ssrc[0][1] = 12;
+            p.echo_ssrc[1][0] = 21, p.echo_ssrc[1][1] = 22;
+            CHECK_INT(answer(&offer, &p), 0);
+            check_answer(&offer, &p, out);
+            CHECK(ans.media[0].port != 0 && sdp_find_codec(&ans.media[0], "opus") >= 0);
+            if (cap[i].video)
+                CHECK(ans.media[1].port != 0 && sdp_find_codec(&ans.media[1], "VP8") >= 0);
+        }
+    }
+}
+
 int main(void)
 {
     test_fixture_table();
@@ -1205,5 +1238,6 @@ int main(void)
     test_answer_rejections();
     test_answer_errors();
     test_answer_nospace();
+    test_answer_captured();
     TEST_END();
 }
