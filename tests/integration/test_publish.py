@@ -86,7 +86,7 @@ def stun_type_and_attrs(pkt):
 
 
 class PublishTest(ServerTestCase):
-    config = {"rooms": {"echo": {"echo": True},
+    config = {"rooms": {"echo": {"echo": True, "max_participants": 32},
                         "echo-radio": {"echo": True, "video": False}}}
 
     async def publish(self, client, sdp, id_=1):
