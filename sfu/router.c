@@ -15,6 +15,9 @@
 #define SEQ_RING                 512 /* outgoing seq -> incoming seq, for NACKs */
 #define NACK_MAX                 64  /* sequence numbers answered per NACK packet */
 #define PACKET_MAX               1500
+#define RR_INTERVAL_MS           1000
+#define GAP_NACK_MAX             16     /* a larger jump is a restart or a burst: not NACKed */
+#define SEQ_BASE                 65536u /* extended sequence numbers start one cycle in */
 
 typedef struct track track_t;
 
@@ -32,8 +35,21 @@ typedef struct out {
     } ring[SEQ_RING];
 } out_t;
 
+/* What a receiver report says about a publisher's stream (RFC 3550 section 6.4.2 and
+ * appendix A.3, A.8). */
+typedef struct rx {
+    bool started;
+    uint64_t base, max; /* extended sequence numbers */
+    uint32_t received, expected_prior, received_prior;
+    uint32_t jitter16; /* interarrival jitter x 16, in timestamp units */
+    int64_t last_transit;
+    uint32_t sr_mid; /* middle 32 bits of the last SR's NTP time, 0: none */
+    uint64_t sr_at, rr_at;
+} rx_t;
+
 struct track {
     router_track_t spec;
+    rx_t rx;
     bool muted;
     bool kf_requested;
     uint64_t kf_requested_at;
@@ -199,6 +215,88 @@ static bool is_keyframe(const track_t *t, const uint8_t *pkt, const rtp_header_t
     }
 }
 
+static void nack_upstream(router_t *r, track_t *t, uint64_t from_ext, uint64_t to_ext)
+{
+    uint16_t seqs[GAP_NACK_MAX];
+    size_t n = 0;
+    for (uint64_t e = from_ext; e < to_ext && n < GAP_NACK_MAX; e++)
+        seqs[n++] = (uint16_t)e;
+    uint8_t buf[64];
+    int len = rtcp_build_nack(buf, sizeof buf, r->own_ssrc, t->spec.ssrc, seqs, n);
+    if (len <= 0) return;
+    r->st.nacks_upstream++;
+    send_copy(r, t->spec.publisher, buf, (size_t)len, true);
+}
+
+/* Receive statistics, and a NACK upstream for a small gap (video: audio has no NACK). */
+static void account(router_t *r, track_t *t, const rtp_header_t *h, uint64_t now)
+{
+    rx_t *rx = &t->rx;
+    uint64_t ext = rx->started ? rtp_seq_extend(rx->max, h->seq) : SEQ_BASE + h->seq;
+    if (!rx->started) {
+        rx->started = true;
+        rx->base = rx->max = ext;
+    } else if (ext > rx->max) {
+        if (t->spec.video && ext - rx->max > 1 && ext - rx->max - 1 <= GAP_NACK_MAX)
+            nack_upstream(r, t, rx->max + 1, ext);
+        rx->max = ext;
+    }
+    rx->received++;
+    int64_t arrival = (int64_t)(now * t->spec.clock_rate / 1000);
+    int64_t transit = arrival - (int64_t)h->ts;
+    if (rx->received > 1) {
+        int64_t d = transit - rx->last_transit;
+        uint32_t ad = (uint32_t)(d < 0 ? -d : d);
+        rx->jitter16 += ad - ((rx->jitter16 + 8) >> 4);
+    }
+    rx->last_transit = transit;
+}
+
+/* One packet of the track's media stream: to the cache and every subscriber. */
+static void on_media(router_t *r, track_t *t, const uint8_t *pkt, size_t len, const rtp_header_t *h,
+                     uint64_t now)
+{
+    if (t->cache) pktcache_put(t->cache, h->seq, pkt, len);
+    bool forwardable =
+        t->spec.codec[h->pt] != ROUTER_CODEC_NONE && t->spec.codec[h->pt] != ROUTER_CODEC_RTX;
+    bool key = t->spec.video && forwardable && is_keyframe(t, pkt, h);
+    for (size_t i = 0; i < t->n_outs; i++) {
+        out_t *o = t->outs[i];
+        if (t->muted) {
+            r->st.dropped_muted++;
+        } else if (!forwardable || o->spec.pt_map[h->pt] == ROUTER_PT_DROP) {
+            r->st.dropped_pt++;
+        } else if (t->spec.video && !o->started && !key) {
+            r->st.dropped_waiting_keyframe++;
+        } else {
+            o->started = true;
+            forward(r, o, pkt, len, h, now);
+            continue;
+        }
+        /* Not sent: later packets close the gap, the subscriber sees no loss. If the
+         * packet is older than one already numbered, its number is taken: send it. */
+        if (!rewrite_drop(o->rw, h->seq, h->ssrc) && o->started && !t->muted && forwardable &&
+            o->spec.pt_map[h->pt] != ROUTER_PT_DROP)
+            forward(r, o, pkt, len, h, now);
+    }
+}
+
+/* A publisher's retransmission (RFC 4588) back into the original packet, in scratch. */
+static size_t unwrap_rtx(router_t *r, const track_t *t, const uint8_t *pkt, const rtp_header_t *h)
+{
+    uint8_t apt = t->spec.rtx_apt[h->pt];
+    if (!apt || h->payload_len < 2 || h->payload_off + h->payload_len - 2 > sizeof r->scratch)
+        return 0;
+    const uint8_t *payload = pkt + h->payload_off;
+    memcpy(r->scratch, pkt, h->payload_off);
+    r->scratch[0] &= (uint8_t)~0x20; /* its padding, if any, is not copied */
+    memcpy(r->scratch + h->payload_off, payload + 2, h->payload_len - 2);
+    rtp_set_ssrc(r->scratch, t->spec.ssrc);
+    rtp_set_seq(r->scratch, (uint16_t)(payload[0] << 8 | payload[1]));
+    rtp_set_pt(r->scratch, apt);
+    return h->payload_off + h->payload_len - 2;
+}
+
 void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now)
 {
     rtp_header_t h;
@@ -207,31 +305,16 @@ void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint
         r->st.rtp_unknown++;
         return;
     }
-    /* The publisher's own retransmissions (RTX) would repair its uplink: not yet used. */
-    if (h.ssrc != t->spec.ssrc) return;
-    r->st.rtp_in++;
-    if (t->cache) pktcache_put(t->cache, h.seq, pkt, len);
-    bool forwardable = h.pt < 128 && t->spec.codec[h.pt] != ROUTER_CODEC_NONE;
-    bool key = t->spec.video && forwardable && is_keyframe(t, pkt, &h);
-    for (size_t i = 0; i < t->n_outs; i++) {
-        out_t *o = t->outs[i];
-        if (t->muted) {
-            r->st.dropped_muted++;
-        } else if (!forwardable || o->spec.pt_map[h.pt] == ROUTER_PT_DROP) {
-            r->st.dropped_pt++;
-        } else if (t->spec.video && !o->started && !key) {
-            r->st.dropped_waiting_keyframe++;
-        } else {
-            o->started = true;
-            forward(r, o, pkt, len, &h, now);
-            continue;
-        }
-        /* Not sent: later packets close the gap, the subscriber sees no loss. If the
-         * packet is older than one already numbered, its number is taken: send it. */
-        if (!rewrite_drop(o->rw, h.seq, h.ssrc) && o->started && !t->muted && forwardable &&
-            o->spec.pt_map[h.pt] != ROUTER_PT_DROP)
-            forward(r, o, pkt, len, &h, now);
+    if (h.ssrc != t->spec.ssrc) {
+        size_t n = unwrap_rtx(r, t, pkt, &h);
+        if (n == 0 || rtp_parse(r->scratch, n, &h) != 0) return;
+        r->st.rtx_in++;
+        pkt = r->scratch;
+        len = n;
     }
+    r->st.rtp_in++;
+    account(r, t, &h, now);
+    on_media(r, t, pkt, len, &h, now);
 }
 
 /* -- feedback */
@@ -255,8 +338,8 @@ static void answer_nack(router_t *r, out_t *o, uint16_t seq)
     size_t cap = 0;
     uint8_t *buf = n ? r->out.begin(r->out.arg, o->spec.subscriber, &cap) : NULL;
     if (!buf) return;
-    int m = rtp_rtx_build(r->scratch, n, o->spec.rtx_ssrc, o->rtx_seq, o->spec.rtx_pt[h.pt], buf,
-                          cap);
+    int m =
+        rtp_rtx_build(r->scratch, n, o->spec.rtx_ssrc, o->rtx_seq, o->spec.rtx_pt[h.pt], buf, cap);
     if (m <= 0) return;
     o->rtx_seq++;
     r->st.retransmissions++;
@@ -294,11 +377,13 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
 
 /* A publisher's sender report, once per outgoing stream with its SSRC, timestamp and
  * counts: what lets a subscriber's browser keep audio and video in sync. */
-static void on_sender_report(router_t *r, uint32_t from, const rtcp_pkt_t *p)
+static void on_sender_report(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_t now)
 {
     rtcp_sr_t sr;
     track_t *t;
     if (rtcp_parse_sr(p, &sr) != 0 || !(t = track_by_ssrc(r, from, sr.ssrc))) return;
+    t->rx.sr_mid = (uint32_t)(sr.ntp >> 16);
+    t->rx.sr_at = now;
     for (size_t i = 0; i < t->n_outs; i++) {
         out_t *o = t->outs[i];
         rtcp_sr_t mine = {.ssrc = o->spec.ssrc, .ntp = sr.ntp};
@@ -320,7 +405,7 @@ void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uin
     rtcp_iter_init(&it, pkt, len);
     while (rtcp_next(&it, &p) == 1) {
         if (p.pt == RTCP_PT_SR)
-            on_sender_report(r, from, &p);
+            on_sender_report(r, from, &p, now);
         else if (p.pt == RTCP_PT_PSFB || p.pt == RTCP_PT_RTPFB)
             on_feedback(r, from, &p, now);
     }
@@ -422,6 +507,42 @@ void router_remove_endpoint(router_t *r, uint32_t ep, uint64_t now)
     }
     for (size_t i = 0; i < r->n_tracks; i++)
         router_unsubscribe(r, r->tracks[i]->spec.id, ep);
+}
+
+static void receiver_report(router_t *r, track_t *t, uint64_t now)
+{
+    rx_t *rx = &t->rx;
+    uint64_t expected = rx->max - rx->base + 1;
+    int64_t lost = (int64_t)expected - rx->received;
+    uint32_t exp_int = (uint32_t)expected - rx->expected_prior;
+    uint32_t rec_int = rx->received - rx->received_prior;
+    int64_t lost_int = (int64_t)exp_int - rec_int;
+    rx->expected_prior = (uint32_t)expected;
+    rx->received_prior = rx->received;
+    rtcp_rr_t rr = {.ssrc = r->own_ssrc, .n_blocks = 1};
+    rtcp_report_block_t *b = &rr.blocks[0];
+    b->ssrc = t->spec.ssrc;
+    b->fraction_lost = exp_int == 0 || lost_int <= 0 ? 0 : (uint8_t)((lost_int << 8) / exp_int);
+    b->cumulative_lost = lost > 0x7fffff ? 0x7fffff : lost < -0x800000 ? -0x800000 : (int32_t)lost;
+    b->highest_seq = (uint32_t)(rx->max - SEQ_BASE);
+    b->jitter = rx->jitter16 >> 4;
+    b->lsr = rx->sr_mid;
+    b->dlsr = rx->sr_mid ? (uint32_t)((now - rx->sr_at) * 65536 / 1000) : 0;
+    uint8_t buf[64];
+    int n = rtcp_build_rr(buf, sizeof buf, &rr);
+    if (n <= 0) return;
+    r->st.rr_out++;
+    send_copy(r, t->spec.publisher, buf, (size_t)n, true);
+}
+
+void router_tick(router_t *r, uint64_t now)
+{
+    for (size_t i = 0; i < r->n_tracks; i++) {
+        track_t *t = r->tracks[i];
+        if (!t->rx.started || now - t->rx.rr_at < RR_INTERVAL_MS) continue;
+        t->rx.rr_at = now;
+        receiver_report(r, t, now);
+    }
 }
 
 void router_get_stats(const router_t *r, router_stats_t *out)

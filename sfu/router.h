@@ -6,8 +6,10 @@
  * Feedback: PLI/FIR from a subscriber become a keyframe request to the publisher, at
  * most one per track per 500 ms, and one is sent when a video subscription starts;
  * NACKs are answered from the track's packet cache as RTX when the subscriber
- * negotiated it; the publisher's sender reports are rewritten per outgoing stream (lip
- * sync); a track that ends sends its subscribers a BYE.
+ * negotiated it; a gap in what a publisher sends is NACKed upstream at once and its RTX
+ * repairs are forwarded as the original packets; the publisher's sender reports are
+ * rewritten per outgoing stream (lip sync), and it gets receiver reports (router_tick);
+ * a track that ends sends its subscribers a BYE.
  *
  * Sans-I/O: endpoints are the worker's numbers for its transports; packets leave
  * through router_out_t (a buffer to fill, then the length to protect and send). Tracks
@@ -49,6 +51,7 @@ typedef struct router_track {
     uint32_t ssrc, rtx_ssrc; /* what the publisher sends; rtx 0: none */
     uint32_t clock_rate;     /* 48000 or 90000 */
     uint8_t codec[128];      /* router_codec_t of each payload type the publisher uses */
+    uint8_t rtx_apt[128];    /* the publisher's RTX PT -> the PT it repairs, 0: none */
 } router_track_t;
 
 /* One subscriber's copy of a track. */
@@ -65,7 +68,8 @@ typedef struct router_stats {
     uint64_t rtp_in, rtp_out, rtp_unknown; /* unknown: no track has that SSRC */
     uint64_t dropped_muted, dropped_waiting_keyframe, dropped_pt;
     uint64_t keyframe_requests, nacks_in, retransmissions, nack_misses;
-    uint64_t sr_out, bye_out;
+    uint64_t sr_out, bye_out, rr_out;
+    uint64_t nacks_upstream, rtx_in; /* losses from publishers, and their repairs */
 } router_stats_t;
 
 /* out is copied. Aborts on allocation failure (control plane). */
@@ -96,6 +100,10 @@ void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint
 
 /* A plain compound RTCP packet from endpoint `from`. */
 void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now_ms);
+
+/* Periodic work (call about once a second): a receiver report to each publisher per
+ * track (loss, jitter, LSR/DLSR: its RTT and its bandwidth estimate need them). */
+void router_tick(router_t *r, uint64_t now_ms);
 
 void router_get_stats(const router_t *r, router_stats_t *out);
 

@@ -28,6 +28,7 @@
 #define QUEUE_LEN    256
 #define RECV_BATCH   32 /* datagrams read per wake-up, as libuv does */
 #define DATAGRAM_MAX 1500
+#define TICK_MS      500 /* the router's periodic work (receiver reports every second) */
 
 /* One participant's transport and what to do with its media. */
 typedef struct endpoint {
@@ -60,6 +61,7 @@ struct worker {
     addrmap_t *by_addr; /* verified address -> slot */
     router_t *router;   /* forwarding between this worker's endpoints (by slot) */
     timers_t timers;
+    timers_node_t tick; /* the router's periodic work */
     sendq_t *sendq;
     /* Receive buffers, allocated once: nothing is allocated per packet. SRTP needs them
      * 32-bit aligned; DATAGRAM_MAX keeps every row so. */
@@ -459,6 +461,11 @@ static void run_timers(worker_t *w)
     uint64_t now = now_ms();
     timers_node_t *node;
     while ((node = timers_pop_due(&w->timers, now))) {
+        if (node == &w->tick) {
+            router_tick(w->router, now);
+            timers_schedule(&w->timers, &w->tick, now + TICK_MS);
+            continue;
+        }
         endpoint_t *ep = (endpoint_t *)((char *)node - offsetof(endpoint_t, timer));
         sendq_set_source(w->sendq, &ep->local);
         transport_on_timeout(ep->t, now, w->sendq);
@@ -539,6 +546,8 @@ int worker_start(const worker_params_t *p, worker_t **out, char *err, size_t err
     router_out_t rout = {out_begin, out_end, w};
     w->router = router_new(&rout);
     timers_init(&w->timers);
+    timers_node_init(&w->tick);
+    timers_schedule(&w->timers, &w->tick, now_ms() + TICK_MS);
     w->udp_fd = bind_udp(p->port, err, errlen);
     if (w->udp_fd < 0) goto fail;
     w->sendq = sendq_new(w->udp_fd);

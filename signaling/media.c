@@ -218,9 +218,12 @@ static int add_tracks(media_t *m, const sdp_t *offer, const sdp_t *answer,
         rt->ssrc = in_ssrc;
         rt->rtx_ssrc = in_rtx;
         rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
-        for (size_t c = 0; c < am->ncodecs; c++)
-            if (am->codecs[c].pt < 128)
-                rt->codec[am->codecs[c].pt] = (uint8_t)codec_of(&am->codecs[c]);
+        for (size_t c = 0; c < am->ncodecs; c++) {
+            const sdp_codec_t *cd = &am->codecs[c];
+            if (cd->pt >= 128) continue;
+            rt->codec[cd->pt] = (uint8_t)codec_of(cd);
+            if (cd->apt >= 0 && cd->apt < 128) rt->rtx_apt[cd->pt] = (uint8_t)cd->apt;
+        }
         worker_cmd_t cmd = {.kind = WORKER_CMD_ADD_TRACK, .id = out->transport, .track_spec = rt};
         if (media_post(m, out->worker, &cmd) != 0) return -1;
     }

@@ -365,11 +365,77 @@ static void test_sender_report_bye_and_removal(void)
     router_free(r);
 }
 
+/* A gap in what the publisher sends is NACKed upstream; its RTX repair is forwarded as
+ * the original packet; receiver reports tell the publisher about loss and its SR. */
+static void test_upstream_repair_and_receiver_reports(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    t.rtx_apt[97] = 96;
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(20, SUB, 0x6000);
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    send_rtp(r, 96, 65534, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 10);
+    n_sent = 0;
+    send_rtp(r, 96, 1, 200, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 20); /* 65535 and 0 lost */
+    CHECK_INT(n_sent, 2);
+    size_t nack_at = sent[0].rtcp ? 0 : 1;
+    CHECK_INT(sent[nack_at].to, PUB);
+    rtcp_iter_t it;
+    rtcp_pkt_t p;
+    rtcp_fb_t fb;
+    uint16_t seqs[8];
+    rtcp_iter_init(&it, sent[nack_at].buf, sent[nack_at].len);
+    CHECK_INT(rtcp_next(&it, &p), 1);
+    CHECK_INT(rtcp_parse_fb(&p, &fb), 0);
+    CHECK_INT(fb.fmt, RTCP_RTPFB_NACK);
+    CHECK_INT(fb.media_ssrc, 0xB0);
+    CHECK_INT(rtcp_nack_seqs(&fb, seqs, 8), 2);
+    CHECK(seqs[0] == 65535 && seqs[1] == 0);
+    /* The repair of 65535: RTX PT 97 on SSRC 0xB1, OSN first. */
+    n_sent = 0;
+    uint8_t rtx_payload[2 + sizeof VP8_DELTA] = {0xff, 0xff};
+    memcpy(rtx_payload + 2, VP8_DELTA, sizeof VP8_DELTA);
+    send_rtp(r, 97, 5000, 150, 0xB1, rtx_payload, sizeof rtx_payload, 30);
+    CHECK_INT(n_sent, 1);
+    rtp_header_t h;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h), 0);
+    CHECK_INT(h.ssrc, 0x6000);
+    CHECK_INT(h.pt, 100);
+    CHECK(h.payload_len == sizeof VP8_DELTA &&
+          memcmp(sent[0].buf + h.payload_off, VP8_DELTA, sizeof VP8_DELTA) == 0);
+    /* An SR, then a receiver report: 4 expected (65534..1), 3 received. */
+    rtcp_sr_t sr = {.ssrc = 0xB0, .ntp = 0x0000123456780000ull, .rtp_ts = 200};
+    uint8_t buf[64];
+    int n = rtcp_build_sr(buf, sizeof buf, &sr);
+    subscriber_rtcp(r, PUB, buf, n, 1000);
+    n_sent = 0;
+    router_tick(r, 1500);
+    CHECK_INT(n_sent, 1);
+    rtcp_rr_t rr;
+    rtcp_iter_init(&it, sent[0].buf, sent[0].len);
+    CHECK_INT(rtcp_next(&it, &p), 1);
+    CHECK_INT(p.pt, RTCP_PT_RR);
+    CHECK_INT(rtcp_parse_rr(&p, &rr), 0);
+    CHECK_INT(rr.n_blocks, 1);
+    CHECK_INT(rr.blocks[0].ssrc, 0xB0);
+    CHECK_INT(rr.blocks[0].cumulative_lost, 1);
+    CHECK_INT(rr.blocks[0].fraction_lost, 64); /* 1 of 4: 0.25 x 256 */
+    CHECK_INT(rr.blocks[0].highest_seq, 65536 + 1); /* one cycle, seq 1 */
+    CHECK_INT(rr.blocks[0].lsr, 0x12345678);
+    CHECK_INT(rr.blocks[0].dlsr, 32768); /* 500 ms in 1/65536 s */
+    n_sent = 0;
+    router_tick(r, 1900); /* not yet a second later */
+    CHECK_INT(n_sent, 0);
+    router_free(r);
+}
+
 int main(void)
 {
     test_audio_forwarding_and_mute();
     test_video_keyframes();
     test_nack_rtx();
     test_sender_report_bye_and_removal();
+    test_upstream_repair_and_receiver_reports();
     TEST_END();
 }
