@@ -194,6 +194,12 @@ function describeStats(p, st) {
                    `${r.currentDirection}: ${i.bytesReceived || 0} B ${i.packetsReceived || 0} pkts ` +
                    `lost ${i.packetsLost || 0}, ${what}, codec ${r.codec || '?'}, ssrc ${i.ssrc}`);
     }
+    if (st.subPair) {
+        const inPkts = st.recv.reduce((n, r) => n + ((r.inbound && r.inbound.packetsReceived) || 0), 0);
+        lines.push(`  ${p.name} subscribe transport: ${st.subPair.packetsReceived === undefined ? "?" : st.subPair.packetsReceived} packets ` +
+                   `${st.subPair.bytesReceived} B received (RTP and RTCP; the receivers above ` +
+                   `counted ${inPkts} RTP packets)`);
+    }
     for (const [kind, o] of Object.entries(st.sent)) {
         lines.push(`  ${p.name} -> server ${kind}: ${o.bytesSent || 0} B ${o.packetsSent || 0} pkts` +
                    (o.framesEncoded !== undefined ? ` ${o.framesEncoded} frames encoded` : '') +

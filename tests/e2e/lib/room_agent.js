@@ -301,6 +301,20 @@ function installAgent() {
                 }
                 out.recv.push(r);
             }
+            // Transport totals: packets that reached the connection, whichever stream
+            // (or none) the browser gave them to, to tell "never sent" from "dropped here".
+            try {
+                const report = await A.sub.getStats();
+                report.forEach((s) => {
+                    if (s.type === 'candidate-pair' && s.state === 'succeeded' &&
+                        (s.nominated || s.selected)) {
+                        out.subPair = pick(s, ['packetsReceived', 'bytesReceived', 'packetsSent',
+                            'bytesSent', 'currentRoundTripTime']);
+                    }
+                });
+            } catch (e) {
+                out.subPairError = errText(e);
+            }
         }
         if (A.pub) {
             try {
