@@ -141,13 +141,15 @@ static out_t *out_by_ssrc(const router_t *r, uint32_t subscriber, uint32_t ssrc)
 
 /* -- sending */
 
-static void send_copy(router_t *r, uint32_t to, const uint8_t *pkt, size_t len, bool rtcp)
+/* Returns whether the packet went out (the endpoint may not be connected yet). */
+static bool send_copy(router_t *r, uint32_t to, const uint8_t *pkt, size_t len, bool rtcp)
 {
     size_t cap = 0;
     uint8_t *buf = r->out.begin(r->out.arg, to, &cap);
-    if (!buf || cap < len) return;
+    if (!buf || cap < len) return false;
     memcpy(buf, pkt, len);
     r->out.end(r->out.arg, to, len, rtcp);
+    return true;
 }
 
 static void request_keyframe(router_t *r, track_t *t, uint64_t now)
@@ -156,11 +158,11 @@ static void request_keyframe(router_t *r, track_t *t, uint64_t now)
     if (t->kf_requested && now - t->kf_requested_at < KEYFRAME_MIN_INTERVAL_MS) return;
     uint8_t pli[16];
     int n = rtcp_build_pli(pli, sizeof pli, r->own_ssrc, t->spec.ssrc);
-    if (n <= 0) return;
+    /* Not sent (the publisher's transport is not up yet): router_tick asks again. */
+    if (n <= 0 || !send_copy(r, t->spec.publisher, pli, (size_t)n, true)) return;
     t->kf_requested = true;
     t->kf_requested_at = now;
     r->st.keyframe_requests++;
-    send_copy(r, t->spec.publisher, pli, (size_t)n, true);
 }
 
 /* Writes pkt as subscriber o sees it into buf (cap bytes): SSRC, sequence number,
@@ -535,10 +537,22 @@ static void receiver_report(router_t *r, track_t *t, uint64_t now)
     send_copy(r, t->spec.publisher, buf, (size_t)n, true);
 }
 
+/* Whether a subscriber of t still waits for its first keyframe. */
+static bool awaited(const track_t *t)
+{
+    if (!t->spec.video || t->muted) return false;
+    for (size_t i = 0; i < t->n_outs; i++)
+        if (!t->outs[i]->started) return true;
+    return false;
+}
+
 void router_tick(router_t *r, uint64_t now)
 {
     for (size_t i = 0; i < r->n_tracks; i++) {
         track_t *t = r->tracks[i];
+        /* A request can be lost (or made before the publisher could hear it): repeat it,
+         * within the usual limit, until every subscriber has its keyframe. */
+        if (awaited(t)) request_keyframe(r, t, now);
         if (!t->rx.started || now - t->rx.rr_at < RR_INTERVAL_MS) continue;
         t->rx.rr_at = now;
         receiver_report(r, t, now);

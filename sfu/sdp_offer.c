@@ -501,8 +501,16 @@ static void put_slot(sdp_writer_t *w, const sdp_sub_t *s, const slot_t *sl, enum
 {
     const char *kind = sdp_kind_name(sl->kind);
     if (how == SEEN_CLOSED) {
-        sdp_put(w, "m=%s 0 UDP/TLS/RTP/SAVPF %u\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\na=inactive\r\n",
-                kind, s->idents[sl->codecs[0].ident].pt, sl->mid);
+        /* JSEP needs only m=, c= and a=mid in a rejected section, but some stacks
+         * (aiortc 1.4) parse every section in full: give them what they look for. */
+        const ident_t *c = &s->idents[sl->codecs[0].ident];
+        sdp_put(w, "m=%s 0 UDP/TLS/RTP/SAVPF %u\r\nc=IN IP4 0.0.0.0\r\na=mid:%u\r\n", kind, c->pt,
+                sl->mid);
+        sdp_put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:%s\r\na=setup:actpass\r\n",
+                s->ufrag, s->pwd, s->fingerprint);
+        sdp_put(w, "a=inactive\r\na=rtcp-mux\r\na=rtpmap:%u %s/%u", c->pt, c->name, c->clock);
+        if (c->channels > 1) sdp_put(w, "/%u", c->channels);
+        sdp_put(w, "\r\n");
         return;
     }
     bool active = how == SEEN_ACTIVE;

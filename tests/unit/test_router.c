@@ -21,11 +21,12 @@ static struct {
 } sent[MAX_SENT];
 static size_t n_sent;
 static uint8_t scratch[1600];
+static uint32_t unreachable; /* an endpoint whose transport is not up: begin says so */
 
 static uint8_t *begin(void *arg, uint32_t to, size_t *cap)
 {
     (void)arg;
-    (void)to;
+    if (to == unreachable) return NULL;
     *cap = sizeof scratch;
     return scratch;
 }
@@ -420,13 +421,42 @@ static void test_upstream_repair_and_receiver_reports(void)
     CHECK_INT(rr.n_blocks, 1);
     CHECK_INT(rr.blocks[0].ssrc, 0xB0);
     CHECK_INT(rr.blocks[0].cumulative_lost, 1);
-    CHECK_INT(rr.blocks[0].fraction_lost, 64); /* 1 of 4: 0.25 x 256 */
+    CHECK_INT(rr.blocks[0].fraction_lost, 64);      /* 1 of 4: 0.25 x 256 */
     CHECK_INT(rr.blocks[0].highest_seq, 65536 + 1); /* one cycle, seq 1 */
     CHECK_INT(rr.blocks[0].lsr, 0x12345678);
     CHECK_INT(rr.blocks[0].dlsr, 32768); /* 500 ms in 1/65536 s */
     n_sent = 0;
     router_tick(r, 1900); /* not yet a second later */
     CHECK_INT(n_sent, 0);
+    router_free(r);
+}
+
+/* A keyframe request that could not be sent (the publisher's transport was not up) is
+ * repeated by router_tick while a subscriber waits, within the 500 ms limit. */
+static void test_keyframe_request_retried(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    unreachable = PUB;
+    n_sent = 0;
+    router_sub_t s = sub_of(20, SUB, 0x6000);
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    CHECK_INT(n_sent, 0);
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.keyframe_requests, 0);
+    unreachable = 0;
+    router_tick(r, 100);
+    CHECK_INT(count_pli(PUB, 0xB0), 1);
+    router_tick(r, 400); /* within 500 ms of the last request */
+    CHECK_INT(count_pli(PUB, 0xB0), 1);
+    router_tick(r, 700);
+    CHECK_INT(count_pli(PUB, 0xB0), 2);
+    send_rtp(r, 96, 1, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 710);
+    n_sent = 0;
+    router_tick(r, 1800); /* the subscriber has its keyframe: no more requests */
+    CHECK_INT(count_pli(PUB, 0xB0), 0);
     router_free(r);
 }
 
@@ -437,5 +467,6 @@ int main(void)
     test_nack_rtx();
     test_sender_report_bye_and_removal();
     test_upstream_repair_and_receiver_reports();
+    test_keyframe_request_retried();
     TEST_END();
 }
