@@ -186,16 +186,54 @@ static router_codec_t codec_of(const sdp_codec_t *c)
     return ROUTER_CODEC_NONE;
 }
 
-/* The tracks of an accepted publish offer, for the worker to forward and for the other
- * participants' subscribe connections. A track must name its SSRCs (a=ssrc lines: every
- * browser sends them, except for simulcast, which is not forwarded yet). */
-static int add_tracks(media_t *m, const sdp_t *offer, const sdp_t *answer,
-                      media_publish_result_t *out)
+static bool sends(const sdp_media_t *om, const sdp_media_t *am)
 {
-    out->tracks = xcalloc(MEDIA_MAX_TRACKS, sizeof *out->tracks);
-    for (size_t i = 0; i < answer->nmedia && out->ntracks < MEDIA_MAX_TRACKS; i++) {
+    return am->port != 0 && (am->kind == SDP_KIND_AUDIO || am->kind == SDP_KIND_VIDEO) &&
+           (om->dir == SDP_DIR_SENDONLY || om->dir == SDP_DIR_SENDRECV);
+}
+
+static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am, uint32_t in_ssrc,
+                       uint32_t in_rtx, media_track_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->id = ++m->next_track;
+    snprintf(t->track_id, sizeof t->track_id, "t%u", t->id);
+    t->worker = pub->worker;
+    t->kind = am->kind;
+    snprintf(t->mid, sizeof t->mid, "%s", am->mid);
+    t->in_ssrc = in_ssrc;
+    t->ssrc = media_random_ssrc();
+    t->rtx_ssrc =
+        am->kind == SDP_KIND_VIDEO && sdp_find_codec(am, "rtx") >= 0 ? media_random_ssrc() : 0;
+    t->media = *am;
+    router_track_t *rt = xcalloc(1, sizeof *rt);
+    rt->id = t->id;
+    rt->video = am->kind == SDP_KIND_VIDEO;
+    rt->ssrc = in_ssrc;
+    rt->rtx_ssrc = in_rtx;
+    rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
+    for (size_t c = 0; c < am->ncodecs; c++) {
+        const sdp_codec_t *cd = &am->codecs[c];
+        if (cd->pt >= 128) continue;
+        rt->codec[cd->pt] = (uint8_t)codec_of(cd);
+        if (cd->apt >= 0 && cd->apt < 128) rt->rtx_apt[cd->pt] = (uint8_t)cd->apt;
+    }
+    worker_cmd_t cmd = {.kind = WORKER_CMD_ADD_TRACK, .id = pub->transport, .track_spec = rt};
+    return media_post(m, pub->worker, &cmd);
+}
+
+/* The publisher's tracks after an accepted offer: an m-line that still sends under the
+ * same SSRC keeps its track; a new one starts a track (when it names its SSRCs: a=ssrc
+ * lines, as every browser writes them without simulcast); the others end. */
+static void update_tracks(media_t *m, media_publisher_t *pub, const sdp_t *offer,
+                          const sdp_t *answer, media_publish_result_t *out)
+{
+    media_track_t *next = xcalloc(MEDIA_MAX_TRACKS, sizeof *next);
+    size_t n = 0;
+    bool kept[MEDIA_MAX_TRACKS] = {false};
+    for (size_t i = 0; i < answer->nmedia && i < offer->nmedia; i++) {
         const sdp_media_t *am = &answer->media[i], *om = &offer->media[i];
-        if (am->port == 0 || (am->kind != SDP_KIND_AUDIO && am->kind != SDP_KIND_VIDEO)) continue;
+        if (!sends(om, am)) continue;
         uint32_t in_ssrc, in_rtx;
         sender_ssrcs(om, &in_ssrc, &in_rtx);
         if (!in_ssrc) {
@@ -203,63 +241,89 @@ static int add_tracks(media_t *m, const sdp_t *offer, const sdp_t *answer,
                      sdp_kind_name(am->kind));
             continue;
         }
-        media_track_t *t = &out->tracks[out->ntracks++];
-        t->id = ++m->next_track;
-        snprintf(t->track_id, sizeof t->track_id, "t%u", t->id);
-        t->worker = out->worker;
-        t->kind = am->kind;
-        t->ssrc = media_random_ssrc();
-        t->rtx_ssrc =
-            am->kind == SDP_KIND_VIDEO && sdp_find_codec(am, "rtx") >= 0 ? media_random_ssrc() : 0;
-        t->media = *am;
-        router_track_t *rt = xcalloc(1, sizeof *rt);
-        rt->id = t->id;
-        rt->video = am->kind == SDP_KIND_VIDEO;
-        rt->ssrc = in_ssrc;
-        rt->rtx_ssrc = in_rtx;
-        rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
-        for (size_t c = 0; c < am->ncodecs; c++) {
-            const sdp_codec_t *cd = &am->codecs[c];
-            if (cd->pt >= 128) continue;
-            rt->codec[cd->pt] = (uint8_t)codec_of(cd);
-            if (cd->apt >= 0 && cd->apt < 128) rt->rtx_apt[cd->pt] = (uint8_t)cd->apt;
+        size_t k = 0;
+        while (k < pub->ntracks && (kept[k] || strcmp(pub->tracks[k].mid, am->mid) ||
+                                    pub->tracks[k].in_ssrc != in_ssrc))
+            k++;
+        if (n == MEDIA_MAX_TRACKS) break;
+        if (k < pub->ntracks) {
+            kept[k] = true;
+            next[n++] = pub->tracks[k];
+        } else if (start_track(m, pub, am, in_ssrc, in_rtx, &next[n]) == 0) {
+            out->added[out->nadded++] = n++;
         }
-        worker_cmd_t cmd = {.kind = WORKER_CMD_ADD_TRACK, .id = out->transport, .track_spec = rt};
-        if (media_post(m, out->worker, &cmd) != 0) return -1;
     }
+    out->ended = xcalloc(MEDIA_MAX_TRACKS, sizeof *out->ended);
+    for (size_t k = 0; k < pub->ntracks; k++) {
+        if (kept[k]) continue;
+        media_end_track(m, &pub->tracks[k]);
+        out->ended[out->nended++] = pub->tracks[k];
+    }
+    free(pub->tracks);
+    pub->tracks = next;
+    pub->ntracks = n;
+}
+
+static int add_transport(media_t *m, media_publisher_t *pub, const sdp_t *offer,
+                         worker_transport_spec_t *spec)
+{
+    spec->id = ++m->next_transport;
+    transport_params_t *tp = &spec->params;
+    snprintf(tp->local_ufrag, sizeof tp->local_ufrag, "%s", pub->ufrag);
+    snprintf(tp->local_pwd, sizeof tp->local_pwd, "%s", pub->pwd);
+    snprintf(tp->remote_ufrag, sizeof tp->remote_ufrag, "%s", offer->ice_ufrag);
+    snprintf(tp->remote_pwd, sizeof tp->remote_pwd, "%s", offer->ice_pwd);
+    snprintf(tp->remote_fingerprint, sizeof tp->remote_fingerprint, "%s", offer->fingerprint);
+    uint64_t id = spec->id;
+    worker_cmd_t cmd = {.kind = WORKER_CMD_ADD_TRANSPORT, .add = spec};
+    if (worker_post(m->workers[pub->worker], &cmd) != 0) return -1;
+    pub->transport = id;
+    snprintf(pub->remote_ufrag, sizeof pub->remote_ufrag, "%s", offer->ice_ufrag);
     return 0;
 }
 
-static void kinds_accepted(const sdp_t *answer, media_publish_result_t *out)
+/* What the participant publishes: the kinds of the m-lines it sends and we accepted. */
+static void kinds_accepted(const sdp_t *offer, const sdp_t *answer, media_publish_result_t *out)
 {
-    for (size_t i = 0; i < answer->nmedia; i++) {
-        if (answer->media[i].port == 0) continue;
+    for (size_t i = 0; i < answer->nmedia && i < offer->nmedia; i++) {
+        if (!sends(&offer->media[i], &answer->media[i])) continue;
         if (answer->media[i].kind == SDP_KIND_AUDIO) out->audio = true;
         if (answer->media[i].kind == SDP_KIND_VIDEO) out->video = true;
     }
 }
 
 int media_publish(media_t *m, const char *room, const char *peer_id, const config_room_t *caps,
-                  const char *offer_text, size_t offer_len, media_publish_result_t *out, char *err,
-                  size_t errlen)
+                  media_publisher_t *pub, const char *offer_text, size_t offer_len,
+                  media_publish_result_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     int rc = -1;
     sdp_t *offer = xmalloc(sizeof *offer), *answer = xmalloc(sizeof *answer);
     worker_transport_spec_t *spec = xcalloc(1, sizeof *spec);
     char *text = xmalloc(SDP_MAX_LEN);
+    bool first = pub->transport == 0;
     if (sdp_parse(offer_text, offer_len, offer, err, errlen) != 0) goto done;
-
-    char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
-    ice_gen_credentials(ufrag, pwd);
-    out->worker = media_worker_for(m, room);
+    if (!first && caps->echo) {
+        snprintf(err, errlen, "renegotiating an echo room's connection is not supported");
+        goto done;
+    }
+    if (!first && strcmp(offer->ice_ufrag, pub->remote_ufrag) != 0) {
+        snprintf(err, errlen,
+                 "ICE restart (a new a=ice-ufrag) is not supported yet: "
+                 "publish on a new connection after rejoining");
+        goto done;
+    }
+    if (first) {
+        ice_gen_credentials(pub->ufrag, pub->pwd);
+        pub->worker = media_worker_for(m, room);
+    }
     sdp_answer_params_t ap = {
-        .ice_ufrag = ufrag,
-        .ice_pwd = pwd,
+        .ice_ufrag = pub->ufrag,
+        .ice_pwd = pub->pwd,
         .fingerprint = dtls_cert_fingerprint(m->cert),
         .cand_addrs = (const char *const *)m->addrs,
         .ncand = m->n_addrs,
-        .port = (uint16_t)(m->cfg->media_port + out->worker),
+        .port = (uint16_t)(m->cfg->media_port + pub->worker),
         .session_id = ((uint64_t)media_random_ssrc() << 20) ^ media_random_ssrc(),
         .allow_video = caps->video,
         .cname = "sobre",
@@ -278,32 +342,19 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
         log_error("media: %s", err);
         goto done;
     }
-    kinds_accepted(answer, out);
+    kinds_accepted(offer, answer, out);
     for (size_t i = 0; i < offer->nmedia; i++)
         if (offer->media[i].kind == SDP_KIND_VIDEO && offer->media[i].port != 0 && !caps->video)
             out->video_rejected = true;
-
-    spec->id = out->transport = ++m->next_transport;
-    transport_params_t *tp = &spec->params;
-    snprintf(tp->local_ufrag, sizeof tp->local_ufrag, "%s", ufrag);
-    snprintf(tp->local_pwd, sizeof tp->local_pwd, "%s", pwd);
-    snprintf(tp->remote_ufrag, sizeof tp->remote_ufrag, "%s", offer->ice_ufrag);
-    snprintf(tp->remote_pwd, sizeof tp->remote_pwd, "%s", offer->ice_pwd);
-    snprintf(tp->remote_fingerprint, sizeof tp->remote_fingerprint, "%s", offer->fingerprint);
-    worker_cmd_t cmd = {.kind = WORKER_CMD_ADD_TRANSPORT, .add = spec};
-    if (worker_post(m->workers[out->worker], &cmd) != 0) {
-        snprintf(err, errlen, "internal: media worker %d is overloaded, try again", out->worker);
-        goto done;
+    if (first) {
+        if (add_transport(m, pub, offer, spec) != 0) {
+            snprintf(err, errlen, "internal: media worker %d is overloaded, try again",
+                     pub->worker);
+            goto done;
+        }
+        spec = NULL; /* the worker owns it now */
     }
-    spec = NULL; /* the worker owns it now */
-    if (!caps->echo && add_tracks(m, offer, answer, out) != 0) {
-        media_close(m, out->worker, out->transport);
-        free(out->tracks);
-        out->tracks = NULL;
-        out->ntracks = 0;
-        snprintf(err, errlen, "internal: media worker %d is overloaded, try again", out->worker);
-        goto done;
-    }
+    if (!caps->echo) update_tracks(m, pub, offer, answer, out);
     out->answer = text;
     text = NULL;
     rc = 0;
@@ -313,6 +364,13 @@ done:
     free(spec);
     free(text);
     return rc;
+}
+
+void media_publisher_release(media_t *m, media_publisher_t *pub)
+{
+    if (pub->transport) media_close(m, pub->worker, pub->transport);
+    free(pub->tracks);
+    memset(pub, 0, sizeof *pub);
 }
 
 void media_close(media_t *m, int worker, uint64_t transport)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ice.h"
 #include "sdp.h"
 #include "worker.h"
 
@@ -29,29 +30,46 @@ typedef struct media_track {
     char track_id[16]; /* the msid track id subscribers see */
     int worker;
     sdp_kind_t kind;
+    char mid[33];            /* its m-line on the publish connection */
+    uint32_t in_ssrc;        /* what the publisher sends it under */
     uint32_t ssrc, rtx_ssrc; /* what every subscriber receives (rtx 0: none) */
     sdp_media_t media;       /* the publisher's m-line as answered: codecs, extensions */
 } media_track_t;
 
 #define MEDIA_MAX_TRACKS 4 /* per publisher: audio, video, and room to grow */
 
-/* What a publish produced. */
+/* One participant's publish connection: what media_publish needs to answer its next
+ * offer (a renegotiation). Zero it before the first publish; owned by the session. */
+typedef struct media_publisher {
+    uint64_t transport; /* 0 until the first publish */
+    int worker;
+    char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1]; /* ours */
+    char remote_ufrag[65];
+    media_track_t *tracks; /* MEDIA_MAX_TRACKS entries, ntracks in use */
+    size_t ntracks;
+} media_publisher_t;
+
+/* What a publish changed. */
 typedef struct media_publish_result {
-    char *answer;          /* the SDP answer, heap-allocated: free() it */
-    uint64_t transport;    /* id of the new transport, for media_close */
-    int worker;            /* the worker it lives on */
-    bool audio, video;     /* accepted media kinds */
-    bool video_rejected;   /* the offer had video and the room takes none */
-    size_t ntracks;        /* tracks to forward (none in an echo room) */
-    media_track_t *tracks; /* heap array of ntracks: free() it */
+    char *answer;        /* the SDP answer, heap-allocated: free() it */
+    bool audio, video;   /* accepted media kinds */
+    bool video_rejected; /* the offer had video and the room takes none */
+    size_t nadded;       /* new tracks: indices into the publisher's tracks */
+    size_t added[MEDIA_MAX_TRACKS];
+    size_t nended;        /* tracks that ended (the worker was told): copies */
+    media_track_t *ended; /* heap array of nended: free() it */
 } media_publish_result_t;
 
-/* Answers peer_id's publish offer in a room with these caps, and creates the transport
- * on the room's worker. Returns 0, or -1 with the reason in err (e.g. the SDP line at
- * fault). */
+/* Answers peer_id's publish offer (its first, or a renegotiation of the same
+ * connection) in a room with these caps: creates the transport on the room's worker the
+ * first time, and starts and ends tracks as the offer's m-lines say. Returns 0, or -1
+ * with the reason in err (e.g. the SDP line at fault); then nothing changed. */
 int media_publish(media_t *m, const char *room, const char *peer_id, const config_room_t *caps,
-                  const char *offer, size_t offer_len, media_publish_result_t *out, char *err,
-                  size_t errlen);
+                  media_publisher_t *pub, const char *offer, size_t offer_len,
+                  media_publish_result_t *out, char *err, size_t errlen);
+
+/* Closes the publish connection and forgets its tracks (end them first: media_end_track). */
+void media_publisher_release(media_t *m, media_publisher_t *pub);
 
 /* Closes a transport media_publish created (no event follows). */
 void media_close(media_t *m, int worker, uint64_t transport);

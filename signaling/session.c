@@ -38,13 +38,8 @@ struct session {
     size_t q_head, q_len;
     bool closing; /* close once the queue is flushed; ignore further input */
     enum lws_close_status close_status;
-    struct {
-        uint64_t id; /* 0: none */
-        int worker;
-    } transport;           /* of the publish connection */
-    media_track_t *tracks; /* what this participant publishes (heap array) */
-    size_t ntracks;
-    media_sub_t *sub; /* the subscribe connection: others' tracks (not in echo rooms) */
+    media_publisher_t pub; /* the publish connection and its tracks */
+    media_sub_t *sub;      /* the subscribe connection: others' tracks (not in echo rooms) */
     struct {
         bool audio_only;
         int max_video_kbps, last_n;
@@ -196,16 +191,19 @@ static void offer_if_needed(session_t *s)
     send_json(s, obj);
 }
 
-/* Offers s's tracks to every other member of its room. */
-static void offer_tracks_to_others(session_t *s)
+/* Tells every other member of s's room what s's publish changed: tracks that ended
+ * leave their subscribe connections, new ones join them; then the offers. */
+static void offer_changes_to_others(session_t *s, const media_publish_result_t *res)
 {
     peer_t *const *members;
     size_t n = room_members(s->peer.room, &members);
     for (size_t i = 0; i < n; i++) {
         session_t *o = members[i]->owner;
         if (o == s || !o->sub) continue;
-        for (size_t t = 0; t < s->ntracks; t++)
-            media_sub_add(o->sub, s->peer.id, &s->tracks[t]);
+        for (size_t t = 0; t < res->nended; t++)
+            media_sub_remove(s->env->media, o->sub, &res->ended[t]);
+        for (size_t t = 0; t < res->nadded; t++)
+            media_sub_add(o->sub, s->peer.id, &s->pub.tracks[res->added[t]]);
         offer_if_needed(o);
     }
 }
@@ -218,8 +216,8 @@ static void offer_others_tracks(session_t *s)
     for (size_t i = 0; i < n; i++) {
         session_t *o = members[i]->owner;
         if (o == s) continue;
-        for (size_t t = 0; t < o->ntracks; t++)
-            media_sub_add(s->sub, o->peer.id, &o->tracks[t]);
+        for (size_t t = 0; t < o->pub.ntracks; t++)
+            media_sub_add(s->sub, o->peer.id, &o->pub.tracks[t]);
     }
     offer_if_needed(s);
 }
@@ -227,21 +225,19 @@ static void offer_others_tracks(session_t *s)
 /* s's tracks end: the worker stops them (BYE), the others' next offers close them. */
 static void end_tracks(session_t *s)
 {
-    if (!s->ntracks) return;
+    if (!s->pub.ntracks) return;
     peer_t *const *members;
     size_t n = s->peer.room ? room_members(s->peer.room, &members) : 0;
     for (size_t i = 0; i < n; i++) {
         session_t *o = members[i]->owner;
         if (o == s || !o->sub) continue;
-        for (size_t t = 0; t < s->ntracks; t++)
-            media_sub_remove(s->env->media, o->sub, &s->tracks[t]);
+        for (size_t t = 0; t < s->pub.ntracks; t++)
+            media_sub_remove(s->env->media, o->sub, &s->pub.tracks[t]);
         offer_if_needed(o);
     }
-    for (size_t t = 0; t < s->ntracks; t++)
-        media_end_track(s->env->media, &s->tracks[t]);
-    free(s->tracks);
-    s->tracks = NULL;
-    s->ntracks = 0;
+    for (size_t t = 0; t < s->pub.ntracks; t++)
+        media_end_track(s->env->media, &s->pub.tracks[t]);
+    s->pub.ntracks = 0;
 }
 
 static void close_transport(session_t *s)
@@ -249,9 +245,7 @@ static void close_transport(session_t *s)
     end_tracks(s);
     media_sub_free(s->env->media, s->sub);
     s->sub = NULL;
-    if (!s->transport.id) return;
-    media_close(s->env->media, s->transport.worker, s->transport.id);
-    s->transport.id = 0;
+    media_publisher_release(s->env->media, &s->pub);
 }
 
 static void leave_room(session_t *s)
@@ -358,8 +352,9 @@ static void on_mute(session_t *s, const json_t *msg)
     else
         s->peer.muted_video = muted;
     sdp_kind_t kind = audio ? SDP_KIND_AUDIO : SDP_KIND_VIDEO;
-    for (size_t t = 0; t < s->ntracks; t++)
-        if (s->tracks[t].kind == kind) media_mute_track(s->env->media, &s->tracks[t], muted);
+    for (size_t t = 0; t < s->pub.ntracks; t++)
+        if (s->pub.tracks[t].kind == kind)
+            media_mute_track(s->env->media, &s->pub.tracks[t], muted);
     broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)), false);
 }
 
@@ -375,23 +370,16 @@ static void on_prefs(session_t *s, const json_t *msg)
 static void on_publish(session_t *s, const json_t *msg, const json_t *id)
 {
     const config_room_t *caps = room_caps(s->peer.room);
-    if (s->transport.id) {
-        send_error(s, id, "sdp_rejected",
-                   "publish: renegotiating the publish connection is not supported yet");
-        return;
-    }
     const json_t *sdp = json_object_get(msg, "sdp");
     media_publish_result_t res;
     char why[256], msgbuf[300];
-    if (media_publish(s->env->media, room_name(s->peer.room), s->peer.id, caps,
+    if (media_publish(s->env->media, room_name(s->peer.room), s->peer.id, caps, &s->pub,
                       json_string_value(sdp), json_string_length(sdp), &res, why,
                       sizeof why) != 0) {
         snprintf(msgbuf, sizeof msgbuf, "publish: %s", why);
         send_error(s, id, "sdp_rejected", msgbuf);
         return;
     }
-    s->transport.id = res.transport;
-    s->transport.worker = res.worker;
     json_t *ans = reply("answer", id);
     json_object_set_new(ans, "sdp", json_string(res.answer));
     free(res.answer);
@@ -405,16 +393,16 @@ static void on_publish(session_t *s, const json_t *msg, const json_t *id)
         broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)),
                   false);
     }
-    log_info("session %s publishes (audio %d, video %d) on worker %d", s->peer.id, res.audio,
-             res.video, res.worker);
-    s->tracks = res.tracks;
-    s->ntracks = res.ntracks;
-    for (size_t t = 0; t < s->ntracks; t++) {
-        bool muted =
-            s->tracks[t].kind == SDP_KIND_AUDIO ? s->peer.muted_audio : s->peer.muted_video;
-        if (muted) media_mute_track(s->env->media, &s->tracks[t], true);
+    log_info("session %s publishes (audio %d, video %d; %zu new track(s), %zu ended) on worker "
+             "%d",
+             s->peer.id, res.audio, res.video, res.nadded, res.nended, s->pub.worker);
+    for (size_t t = 0; t < res.nadded; t++) {
+        media_track_t *tr = &s->pub.tracks[res.added[t]];
+        if (tr->kind == SDP_KIND_AUDIO ? s->peer.muted_audio : s->peer.muted_video)
+            media_mute_track(s->env->media, tr, true);
     }
-    offer_tracks_to_others(s);
+    offer_changes_to_others(s, &res);
+    free(res.ended);
 }
 
 static void on_answer(session_t *s, const json_t *msg, const json_t *id)
@@ -438,10 +426,10 @@ static void on_answer(session_t *s, const json_t *msg, const json_t *id)
 void session_on_media_event(session_env_t *env, const worker_event_t *ev)
 {
     session_t *s = env->all;
-    while (s && s->transport.id != ev->id && !(s->sub && media_sub_transport(s->sub) == ev->id))
+    while (s && s->pub.transport != ev->id && !(s->sub && media_sub_transport(s->sub) == ev->id))
         s = s->next;
     if (!s) return;
-    bool publish = s->transport.id == ev->id;
+    bool publish = s->pub.transport == ev->id;
     if (ev->kind == WORKER_EV_TRANSPORT_UP) {
         log_info("session %s: %s connection up", s->peer.id, publish ? "publish" : "subscribe");
         return;
@@ -454,8 +442,8 @@ void session_on_media_event(session_env_t *env, const worker_event_t *ev)
              ev->reason);
     send_error(s, NULL, "media_failed", why);
     if (!publish) return;
-    s->transport.id = 0;
     end_tracks(s);
+    media_publisher_release(s->env->media, &s->pub); /* the next publish starts afresh */
     if (s->peer.audio || s->peer.video) {
         s->peer.audio = s->peer.video = false;
         broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)),

@@ -201,7 +201,46 @@ class PublishTest(ServerTestCase):
         await c.send({"type": "answer", "sdp": browser_answer(offer_c)})
         self.assertEqual(sdp_attr((await c.expect("offer"))["sdp"], "msid"), [])
 
-    async def test_second_publish_is_refused(self):
+    async def test_publish_renegotiation(self):
+        """A new publish on the same connection: a track whose m-line stops sending
+        ends for the others, a new sending m-line starts one; an ICE restart is refused
+        for now."""
+        a, ja = await self.joined_client("plain", "Ana")
+        b, _ = await self.joined_client("plain", "Ben")
+        await a.expect("peer_joined")
+        full = fixture("chrome_publish.sdp")
+        video_at = full.index("m=video")
+        no_video = full[:video_at] + full[video_at:].replace("a=sendonly", "a=inactive")
+        self.assertEqual((await self.publish(a, no_video, 1))["type"], "answer")
+        await b.expect("peer_updated")
+        offer = (await b.expect("offer"))["sdp"]
+        self.assertEqual(offer.count("m=audio 9"), 1)
+        self.assertNotIn("m=video", offer)
+        await b.send({"type": "answer", "sdp": browser_answer(offer)})
+        # The camera comes on: same ICE credentials, the video m-line now sends.
+        ans = await self.publish(a, full, 2)
+        self.assertEqual(ans["type"], "answer", ans)
+        self.assertIn("m=video 9 ", ans["sdp"])
+        upd = await b.expect("peer_updated")
+        self.assertEqual((upd["peer"]["audio"], upd["peer"]["video"]), (True, True))
+        offer2 = (await b.expect("offer"))["sdp"]
+        self.assertEqual([m.split()[0] for m in sdp_attr(offer2, "msid")], [ja["self"]["id"]] * 2)
+        self.assertIn("m=video 9 ", offer2)
+        await b.send({"type": "answer", "sdp": browser_answer(offer2)})
+        # And off again: the video track ends, its m-line closes.
+        self.assertEqual((await self.publish(a, no_video, 3))["type"], "answer")
+        await b.expect("peer_updated")
+        offer3 = (await b.expect("offer"))["sdp"]
+        self.assertEqual(len(sdp_attr(offer3, "msid")), 1)
+        self.assertIn("m=video 0 ", offer3)
+        # An ICE restart (new credentials) is refused with a reason, nothing changes.
+        restarted = full.replace("a=ice-ufrag:", "a=ice-ufrag:zz")
+        msg = await self.publish(a, restarted, 4)
+        self.assertEqual((msg["type"], msg["code"]), ("error", "sdp_rejected"))
+        self.assertIn("ICE restart", msg["message"])
+        await b.expect_silence()
+
+    async def test_second_publish_in_an_echo_room_is_refused(self):
         a, _ = await self.joined_client("echo", "Ana")
         self.assertEqual((await self.publish(a, fixture("chrome_sendrecv.sdp")))["type"],
                          "answer")
