@@ -95,6 +95,23 @@ int ice_set_remote(ice_t *ice, const char *remote_ufrag, const char *remote_pwd)
     return 0;
 }
 
+int ice_restart(ice_t *ice, const char *local_ufrag, const char *local_pwd,
+                const char *remote_ufrag, const char *remote_pwd)
+{
+    char ufrag[ICE_MAX_CRED + 1], pwd[ICE_MAX_CRED + 1];
+    int u, p;
+    if (!ice || (u = copy_cred(ufrag, local_ufrag, ICE_MIN_UFRAG)) < 0 ||
+        (p = copy_cred(pwd, local_pwd, ICE_MIN_PWD)) < 0)
+        return ICE_ERR_INVAL;
+    /* ice_set_remote changes nothing when it fails. */
+    if (ice_set_remote(ice, remote_ufrag, remote_pwd) != 0) return ICE_ERR_INVAL;
+    memcpy(ice->local_ufrag, ufrag, sizeof ufrag);
+    memcpy(ice->local_pwd, pwd, sizeof pwd);
+    ice->local_ufrag_len = (size_t)u;
+    ice->local_pwd_len = (size_t)p;
+    return 0;
+}
+
 int ice_gen_credentials(char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1])
 {
     unsigned char r[ICE_UFRAG_LEN + ICE_PWD_LEN];

@@ -115,6 +115,13 @@ void ice_free(ice_t *ice);
  * checks). Returns 0 or ICE_ERR_INVAL (ice unchanged). */
 int ice_set_remote(ice_t *ice, const char *remote_ufrag, const char *remote_pwd);
 
+/* ICE restart (RFC 8445 section 9): both sides' credentials change. The selected
+ * address and the addresses already verified stay usable (media goes on while the peer
+ * checks with the new credentials); checks with the old ones fail from now on.
+ * Returns 0 or ICE_ERR_INVAL (ice unchanged). */
+int ice_restart(ice_t *ice, const char *local_ufrag, const char *local_pwd,
+                const char *remote_ufrag, const char *remote_pwd);
+
 /* Fills ufrag with ICE_UFRAG_LEN and pwd with ICE_PWD_LEN random ice-chars (OpenSSL
  * RAND_bytes), NUL-terminated. Thread-safe. Returns 0 or ICE_ERR_RAND. */
 int ice_gen_credentials(char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]);

@@ -42,6 +42,15 @@ void transport_free(transport_t *t)
     free(t);
 }
 
+int transport_restart_ice(transport_t *t, const transport_params_t *p)
+{
+    if (strcmp(p->remote_fingerprint, t->params.remote_fingerprint) != 0 ||
+        ice_restart(t->ice, p->local_ufrag, p->local_pwd, p->remote_ufrag, p->remote_pwd) != 0)
+        return -1;
+    t->params = *p;
+    return 0;
+}
+
 const char *transport_local_ufrag(const transport_t *t)
 {
     return t->params.local_ufrag;

@@ -42,6 +42,10 @@ typedef struct transport_stats {
 transport_t *transport_new(const transport_params_t *p, dtls_cert_t *cert);
 void transport_free(transport_t *t); /* transport_free(NULL) is a no-op */
 
+/* ICE restart: new local and remote ICE credentials from p (its fingerprint must be the
+ * same: DTLS and SRTP go on). Returns 0, or -1 when they are invalid (nothing changed). */
+int transport_restart_ice(transport_t *t, const transport_params_t *p);
+
 /* Our ICE ufrag: the worker routes STUN checks on it. */
 const char *transport_local_ufrag(const transport_t *t);
 

@@ -265,6 +265,14 @@ static void handle_commands(worker_t *w)
             free(cmd.add);
             break;
         }
+        case WORKER_CMD_RESTART_ICE: {
+            endpoint_t *ep = find_by_id(w, cmd.add->id);
+            if (!ep || transport_restart_ice(ep->t, &cmd.add->params) != 0)
+                log_warn("worker %d: ICE restart of transport %llu refused", w->index,
+                         (unsigned long long)cmd.add->id);
+            free(cmd.add);
+            break;
+        }
         case WORKER_CMD_REMOVE_TRANSPORT: {
             endpoint_t *ep = find_by_id(w, cmd.id);
             if (ep) remove_endpoint(w, ep);

@@ -26,6 +26,7 @@ typedef enum {
     WORKER_CMD_SUBSCRIBE,        /* transport `id` receives `sub` (owned; subscriber filled in) */
     WORKER_CMD_UNSUBSCRIBE,      /* transport `id` stops receiving track `track` */
     WORKER_CMD_MUTE,             /* track `track` muted or not (`muted`) */
+    WORKER_CMD_RESTART_ICE,      /* transport `add->id` takes add->params' ICE credentials */
 } worker_cmd_kind_t;
 
 /* What a new transport needs: ICE credentials, the peer's certificate fingerprint, and

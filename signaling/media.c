@@ -264,16 +264,31 @@ static void update_tracks(media_t *m, media_publisher_t *pub, const sdp_t *offer
     pub->ntracks = n;
 }
 
-static int add_transport(media_t *m, media_publisher_t *pub, const sdp_t *offer,
-                         worker_transport_spec_t *spec)
+static void fill_params(const media_publisher_t *pub, const sdp_t *offer, transport_params_t *tp)
 {
-    spec->id = ++m->next_transport;
-    transport_params_t *tp = &spec->params;
     snprintf(tp->local_ufrag, sizeof tp->local_ufrag, "%s", pub->ufrag);
     snprintf(tp->local_pwd, sizeof tp->local_pwd, "%s", pub->pwd);
     snprintf(tp->remote_ufrag, sizeof tp->remote_ufrag, "%s", offer->ice_ufrag);
     snprintf(tp->remote_pwd, sizeof tp->remote_pwd, "%s", offer->ice_pwd);
     snprintf(tp->remote_fingerprint, sizeof tp->remote_fingerprint, "%s", offer->fingerprint);
+}
+
+static int restart_ice(media_t *m, media_publisher_t *pub, const sdp_t *offer,
+                       worker_transport_spec_t *spec)
+{
+    spec->id = pub->transport;
+    fill_params(pub, offer, &spec->params);
+    worker_cmd_t cmd = {.kind = WORKER_CMD_RESTART_ICE, .add = spec};
+    if (worker_post(m->workers[pub->worker], &cmd) != 0) return -1;
+    snprintf(pub->remote_ufrag, sizeof pub->remote_ufrag, "%s", offer->ice_ufrag);
+    return 0;
+}
+
+static int add_transport(media_t *m, media_publisher_t *pub, const sdp_t *offer,
+                         worker_transport_spec_t *spec)
+{
+    spec->id = ++m->next_transport;
+    fill_params(pub, offer, &spec->params);
     uint64_t id = spec->id;
     worker_cmd_t cmd = {.kind = WORKER_CMD_ADD_TRANSPORT, .add = spec};
     if (worker_post(m->workers[pub->worker], &cmd) != 0) return -1;
@@ -307,19 +322,19 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
         snprintf(err, errlen, "renegotiating an echo room's connection is not supported");
         goto done;
     }
-    if (!first && strcmp(offer->ice_ufrag, pub->remote_ufrag) != 0) {
-        snprintf(err, errlen,
-                 "ICE restart (a new a=ice-ufrag) is not supported yet: "
-                 "publish on a new connection after rejoining");
-        goto done;
+    /* A new ufrag is an ICE restart (RFC 8839 section 4.4.1.1.1): ours change too. */
+    bool restart = !first && strcmp(offer->ice_ufrag, pub->remote_ufrag) != 0;
+    char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
+    if (first || restart) {
+        ice_gen_credentials(ufrag, pwd);
+    } else {
+        memcpy(ufrag, pub->ufrag, sizeof ufrag);
+        memcpy(pwd, pub->pwd, sizeof pwd);
     }
-    if (first) {
-        ice_gen_credentials(pub->ufrag, pub->pwd);
-        pub->worker = media_worker_for(m, room);
-    }
+    if (first) pub->worker = media_worker_for(m, room);
     sdp_answer_params_t ap = {
-        .ice_ufrag = pub->ufrag,
-        .ice_pwd = pub->pwd,
+        .ice_ufrag = ufrag,
+        .ice_pwd = pwd,
         .fingerprint = dtls_cert_fingerprint(m->cert),
         .cand_addrs = (const char *const *)m->addrs,
         .ncand = m->n_addrs,
@@ -346,6 +361,21 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
     for (size_t i = 0; i < offer->nmedia; i++)
         if (offer->media[i].kind == SDP_KIND_VIDEO && offer->media[i].port != 0 && !caps->video)
             out->video_rejected = true;
+    char old_ufrag[sizeof pub->ufrag], old_pwd[sizeof pub->pwd];
+    memcpy(old_ufrag, pub->ufrag, sizeof old_ufrag);
+    memcpy(old_pwd, pub->pwd, sizeof old_pwd);
+    memcpy(pub->ufrag, ufrag, sizeof ufrag);
+    memcpy(pub->pwd, pwd, sizeof pwd);
+    if (restart) {
+        if (restart_ice(m, pub, offer, spec) != 0) {
+            memcpy(pub->ufrag, old_ufrag, sizeof old_ufrag);
+            memcpy(pub->pwd, old_pwd, sizeof old_pwd);
+            snprintf(err, errlen, "internal: media worker %d is overloaded, try again",
+                     pub->worker);
+            goto done;
+        }
+        spec = NULL; /* the worker owns it now */
+    }
     if (first) {
         if (add_transport(m, pub, offer, spec) != 0) {
             snprintf(err, errlen, "internal: media worker %d is overloaded, try again",

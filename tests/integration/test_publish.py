@@ -233,12 +233,39 @@ class PublishTest(ServerTestCase):
         offer3 = (await b.expect("offer"))["sdp"]
         self.assertEqual(len(sdp_attr(offer3, "msid")), 1)
         self.assertIn("m=video 0 ", offer3)
-        # An ICE restart (new credentials) is refused with a reason, nothing changes.
-        restarted = full.replace("a=ice-ufrag:", "a=ice-ufrag:zz")
+        # An ICE restart (the client's new credentials): ours change too, the tracks stay.
+        restarted = no_video.replace("a=ice-ufrag:", "a=ice-ufrag:zz")
         msg = await self.publish(a, restarted, 4)
-        self.assertEqual((msg["type"], msg["code"]), ("error", "sdp_rejected"))
-        self.assertIn("ICE restart", msg["message"])
+        self.assertEqual(msg["type"], "answer", msg)
+        self.assertNotEqual(sdp_attr(msg["sdp"], "ice-ufrag"), sdp_attr(ans["sdp"], "ice-ufrag"))
+        self.assertNotEqual(sdp_attr(msg["sdp"], "ice-pwd"), sdp_attr(ans["sdp"], "ice-pwd"))
         await b.expect_silence()
+
+    async def test_ice_restart_on_the_media_port(self):
+        """After an ICE restart the old credentials are refused, the new ones answered."""
+        a, _ = await self.joined_client("plain", "Ana")
+        offer = fixture("chrome_publish.sdp")
+        sdp1 = (await self.publish(a, offer, 1))["sdp"]
+        their = sdp_attr(offer, "ice-ufrag")[0]
+        sdp2 = (await self.publish(a, offer.replace("a=ice-ufrag:" + their,
+                                                    "a=ice-ufrag:new" + their), 2))["sdp"]
+        old = (sdp_attr(sdp1, "ice-ufrag")[0], sdp_attr(sdp1, "ice-pwd")[0])
+        new = (sdp_attr(sdp2, "ice-ufrag")[0], sdp_attr(sdp2, "ice-pwd")[0])
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(("127.0.0.1", 0))
+        server = ("127.0.0.1", self.server.media_port)
+        await asyncio.sleep(0.1)   # the worker applies the restart
+        sock.sendto(stun_request("%s:new%s" % (old[0], their), old[1])[0], server)
+        sock.settimeout(0.3)
+        with self.assertRaises(socket.timeout):
+            sock.recv(2048)
+        sock.settimeout(2)
+        req, txid = stun_request("%s:new%s" % (new[0], their), new[1])
+        sock.sendto(req, server)
+        resp = sock.recv(2048)
+        self.assertEqual(stun_type_and_attrs(resp)[0], 0x0101)
+        self.assertEqual(resp[8:20], txid)
 
     async def test_second_publish_in_an_echo_room_is_refused(self):
         a, _ = await self.joined_client("echo", "Ana")

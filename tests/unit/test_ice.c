@@ -582,6 +582,36 @@ static void test_remote_unknown(void)
     ice_free(ice);
 }
 
+/* ICE restart: new credentials both ways; the old ones fail, the selected address stays. */
+static void test_restart(void)
+{
+    ice_t *ice = new_ice();
+    struct sockaddr_storage a = v4("192.0.2.1", 5000), b = v4("198.51.100.2", 6000);
+    uint8_t out[512];
+    size_t outlen;
+    stun_msg_t resp;
+    CHECK_INT(send_check(ice, good(true), &a, 1000, &resp, out, &outlen), 0);
+    CHECK_INT(
+        ice_restart(ice, "newLoc", "newLocalPasswordOf24Chr", "newRem", "newRemotePasswordOf24Ch"),
+        0);
+    expect_selected(ice, &a);
+    CHECK(ice_addr_verified(ice, (struct sockaddr *)&a));
+    CHECK_INT(send_check(ice, good(true), &a, 2000, &resp, out, &outlen), ICE_ERR_BAD_USERNAME);
+    check_t fresh = {"newLoc:newRem", "newLocalPasswordOf24Chr", true, STUN_ROLE_CONTROLLING};
+    CHECK_INT(send_check(ice, fresh, &b, 2000, &resp, out, &outlen), 0);
+    expect_selected(ice, &b); /* the new path, nominated after the restart */
+    /* Invalid credentials change nothing. */
+    CHECK_INT(ice_restart(ice, "x", "newLocalPasswordOf24Chr", "newRem", "newRemotePasswordOf24Ch"),
+              ICE_ERR_INVAL);
+    CHECK_INT(ice_restart(ice, "abcd", "abcdefghijklmnopqrstuvwx", "newRem", "short"),
+              ICE_ERR_INVAL);
+    CHECK_INT(send_check(ice, fresh, &b, 2500, &resp, out, &outlen), 0);
+    CHECK_INT(
+        ice_restart(NULL, "abcd", "abcdefghijklmnopqrstuvwx", "abcd", "abcdefghijklmnopqrstuvwx"),
+        ICE_ERR_INVAL);
+    ice_free(ice);
+}
+
 static void test_names(void)
 {
     CHECK_STR(ice_strerror(ICE_ERR_ROLE_CONFLICT), "role conflict (487)");
@@ -608,6 +638,7 @@ int main(void)
     test_verification();
     test_small_output();
     test_remote_unknown();
+    test_restart();
     test_names();
     TEST_END();
 }
