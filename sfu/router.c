@@ -47,9 +47,18 @@ typedef struct rx {
     uint64_t sr_at, rr_at;
 } rx_t;
 
+/* Speech detection from the audio levels of one tick's packets: a packet is loud above
+ * -50 dBov (over the noise of a quiet room); speech starts when 30% of the packets are
+ * loud and stops under 15%, so that the pauses between words do not flap the state. */
+#define LOUD_LEVEL     50
+#define SPEECH_ON_PCT  30
+#define SPEECH_OFF_PCT 15
+
 struct track {
     router_track_t spec;
     rx_t rx;
+    uint32_t levels_n, loud_n, loud_sum; /* this tick: packets with a level, loud ones */
+    bool speaking;
     bool muted;
     bool kf_requested;
     uint64_t kf_requested_at;
@@ -316,6 +325,16 @@ void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint
     }
     r->st.rtp_in++;
     account(r, t, &h, now);
+    bool voice;
+    uint8_t level;
+    if (t->spec.audio_level_ext &&
+        rtp_ext_audio_level(pkt, &h, t->spec.audio_level_ext, &voice, &level) == 0) {
+        t->levels_n++;
+        if (level <= LOUD_LEVEL) {
+            t->loud_n++;
+            t->loud_sum += 127u - level;
+        }
+    }
     on_media(r, t, pkt, len, &h, now);
 }
 
@@ -546,10 +565,23 @@ static bool awaited(const track_t *t)
     return false;
 }
 
+/* DTX sends nothing in silence: a tick without packets counts as silence. */
+static void judge_speech(router_t *r, track_t *t)
+{
+    uint32_t pct = t->levels_n ? 100 * t->loud_n / t->levels_n : 0;
+    uint32_t loudness = t->loud_n ? t->loud_sum / t->loud_n : 0;
+    bool speaking = pct >= (t->speaking ? SPEECH_OFF_PCT : SPEECH_ON_PCT);
+    t->levels_n = t->loud_n = t->loud_sum = 0;
+    if (speaking == t->speaking) return;
+    t->speaking = speaking;
+    if (r->out.speaking) r->out.speaking(r->out.arg, t->spec.id, speaking, (uint8_t)loudness);
+}
+
 void router_tick(router_t *r, uint64_t now)
 {
     for (size_t i = 0; i < r->n_tracks; i++) {
         track_t *t = r->tracks[i];
+        if (t->spec.audio_level_ext) judge_speech(r, t);
         /* A request can be lost (or made before the publisher could hear it): repeat it,
          * within the usual limit, until every subscriber has its keyframe. */
         if (awaited(t)) request_keyframe(r, t, now);

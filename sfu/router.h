@@ -29,6 +29,9 @@ typedef struct router_out {
     uint8_t *(*begin)(void *arg, uint32_t to, size_t *cap);
     /* The buffer `begin` returned holds a plain packet of len bytes: protect, queue. */
     void (*end)(void *arg, uint32_t to, size_t len, bool rtcp);
+    /* An audio track started or stopped carrying speech (from its RFC 6464 levels,
+     * judged each router_tick); loudness 0..127 (127 - dBov). May be NULL. */
+    void (*speaking)(void *arg, uint32_t track, bool speaking, uint8_t loudness);
     void *arg;
 } router_out_t;
 
@@ -52,6 +55,7 @@ typedef struct router_track {
     uint32_t clock_rate;     /* 48000 or 90000 */
     uint8_t codec[128];      /* router_codec_t of each payload type the publisher uses */
     uint8_t rtx_apt[128];    /* the publisher's RTX PT -> the PT it repairs, 0: none */
+    uint8_t audio_level_ext; /* the publisher's id of ssrc-audio-level (RFC 6464), 0: none */
 } router_track_t;
 
 /* One subscriber's copy of a track. */
@@ -101,8 +105,10 @@ void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint
 /* A plain compound RTCP packet from endpoint `from`. */
 void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now_ms);
 
-/* Periodic work (call about once a second): a receiver report to each publisher per
- * track (loss, jitter, LSR/DLSR: its RTT and its bandwidth estimate need them). */
+/* Periodic work (call every ROUTER_TICK_MS): speaking changes (router_out_t.speaking),
+ * keyframe requests still owed, and once a second a receiver report to each publisher
+ * per track (loss, jitter, LSR/DLSR: its RTT and its bandwidth estimate need them). */
+#define ROUTER_TICK_MS 500
 void router_tick(router_t *r, uint64_t now_ms);
 
 void router_get_stats(const router_t *r, router_stats_t *out);

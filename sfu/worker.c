@@ -28,7 +28,7 @@
 #define QUEUE_LEN    256
 #define RECV_BATCH   32 /* datagrams read per wake-up, as libuv does */
 #define DATAGRAM_MAX 1500
-#define TICK_MS      500 /* the router's periodic work (receiver reports every second) */
+#define TICK_MS      ROUTER_TICK_MS
 
 /* One participant's transport and what to do with its media. */
 typedef struct endpoint {
@@ -305,6 +305,14 @@ static void out_end(void *arg, uint32_t to, size_t len, bool rtcp)
     transport_send_slot(ep->t, sendq_slot(w->sendq), len, rtcp, w->sendq);
 }
 
+static void out_speaking(void *arg, uint32_t track, bool speaking, uint8_t loudness)
+{
+    worker_t *w = arg;
+    worker_event_t ev = {.kind = WORKER_EV_SPEAKING, .worker = w->index, .track = track,
+                         .speaking = speaking, .loudness = loudness};
+    emit(w, &ev);
+}
+
 /* -- datagrams */
 
 /* Garbage must not flood the log: one debug line a second at most, with the count of the
@@ -551,7 +559,7 @@ int worker_start(const worker_params_t *p, worker_t **out, char *err, size_t err
     w->commands = msgq_new(QUEUE_LEN, sizeof(worker_cmd_t));
     w->events = msgq_new(QUEUE_LEN, sizeof(worker_event_t));
     w->by_addr = addrmap_new();
-    router_out_t rout = {out_begin, out_end, w};
+    router_out_t rout = {.begin = out_begin, .end = out_end, .speaking = out_speaking, .arg = w};
     w->router = router_new(&rout);
     timers_init(&w->timers);
     timers_node_init(&w->tick);

@@ -57,6 +57,7 @@ typedef enum {
     WORKER_EV_PONG,
     WORKER_EV_TRANSPORT_UP,     /* ICE and DTLS done: SRTP flows */
     WORKER_EV_TRANSPORT_CLOSED, /* consent expired, DTLS failed...: reason says; freed */
+    WORKER_EV_SPEAKING,         /* audio track `track` started or stopped carrying speech */
 } worker_event_kind_t;
 
 typedef struct worker_event {
@@ -65,6 +66,9 @@ typedef struct worker_event {
     uint64_t cookie;
     uint64_t id;
     char reason[128];
+    uint32_t track;    /* SPEAKING */
+    bool speaking;     /* SPEAKING */
+    uint8_t loudness;  /* SPEAKING: 0..127, 127 - dBov */
 } worker_event_t;
 
 /* Called on the worker thread after it queued an event: it must only wake the signalling

@@ -212,6 +212,10 @@ static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am
     rt->ssrc = in_ssrc;
     rt->rtx_ssrc = in_rtx;
     rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
+    if (am->kind == SDP_KIND_AUDIO) {
+        int id = sdp_ext_id(am, SDP_EXT_AUDIO_LEVEL);
+        rt->audio_level_ext = id > 0 && id < 256 ? (uint8_t)id : 0;
+    }
     for (size_t c = 0; c < am->ncodecs; c++) {
         const sdp_codec_t *cd = &am->codecs[c];
         if (cd->pt >= 128) continue;

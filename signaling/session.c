@@ -40,6 +40,8 @@ struct session {
     enum lws_close_status close_status;
     media_publisher_t pub; /* the publish connection and its tracks */
     media_sub_t *sub;      /* the subscribe connection: others' tracks (not in echo rooms) */
+    bool speaking;         /* its audio carries speech (the worker judges) */
+    uint8_t loudness;
     struct {
         bool audio_only;
         int max_video_kbps, last_n;
@@ -179,6 +181,38 @@ static json_t *peer_json(const peer_t *p)
                      p->muted_video);
 }
 
+/* The room's speakers, loudest first, to everyone in it. */
+static void broadcast_speaking(session_t *s)
+{
+    peer_t *const *members;
+    size_t n = room_members(s->peer.room, &members);
+    session_t **order = xcalloc(n ? n : 1, sizeof *order);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        session_t *o = members[i]->owner;
+        if (!o->speaking) continue;
+        size_t j = k++;
+        while (j > 0 && order[j - 1]->loudness < o->loudness) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = o;
+    }
+    json_t *ids = json_array();
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(ids, json_string(order[i]->peer.id));
+    free(order);
+    broadcast(s, json_pack("{ss so}", "type", "speaking", "ids", ids), true);
+}
+
+/* s stops counting as a speaker (muted, leaving). */
+static void stop_speaking(session_t *s)
+{
+    if (!s->speaking || !s->peer.room) return;
+    s->speaking = false;
+    broadcast_speaking(s);
+}
+
 /* ---- media: tracks and subscribe offers ---- */
 
 /* Sends the next subscribe offer if the tracks changed and none is unanswered. */
@@ -253,6 +287,7 @@ static void leave_room(session_t *s)
     /* peer_left first, then the offers that close the leaver's tracks. */
     if (s->peer.room)
         broadcast(s, json_pack("{ss ss}", "type", "peer_left", "id", s->peer.id), false);
+    stop_speaking(s);
     close_transport(s);
     if (s->peer.room) hub_leave(s->env->hub, &s->peer);
 }
@@ -347,6 +382,7 @@ static void on_mute(session_t *s, const json_t *msg)
 {
     bool muted = json_is_true(json_object_get(msg, "muted"));
     bool audio = strcmp(json_string_value(json_object_get(msg, "kind")), "audio") == 0;
+    if (audio && muted) stop_speaking(s);
     if (audio)
         s->peer.muted_audio = muted;
     else
@@ -423,8 +459,26 @@ static void on_answer(session_t *s, const json_t *msg, const json_t *id)
     offer_if_needed(s); /* changes made while the offer was out */
 }
 
+static void on_speaking(session_env_t *env, const worker_event_t *ev)
+{
+    for (session_t *s = env->all; s; s = s->next) {
+        for (size_t t = 0; t < s->pub.ntracks; t++) {
+            if (s->pub.tracks[t].id != ev->track) continue;
+            if (!s->peer.room || s->peer.muted_audio) return;
+            s->speaking = ev->speaking;
+            s->loudness = ev->loudness;
+            broadcast_speaking(s);
+            return;
+        }
+    }
+}
+
 void session_on_media_event(session_env_t *env, const worker_event_t *ev)
 {
+    if (ev->kind == WORKER_EV_SPEAKING) {
+        on_speaking(env, ev);
+        return;
+    }
     session_t *s = env->all;
     while (s && s->pub.transport != ev->id && !(s->sub && media_sub_transport(s->sub) == ev->id))
         s = s->next;

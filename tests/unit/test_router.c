@@ -42,9 +42,23 @@ static void end(void *arg, uint32_t to, size_t len, bool rtcp)
     n_sent++;
 }
 
-static const router_out_t OUT = {begin, end, NULL};
+static int speak_calls;
+static bool speak_state;
+static uint8_t speak_loudness;
 
-/* An RTP packet: pt, seq, ts, ssrc, a one-byte extension element (id 1, one byte 0x42)
+static void speaking(void *arg, uint32_t track, bool on, uint8_t loudness)
+{
+    (void)arg;
+    CHECK_INT(track, 10);
+    speak_calls++;
+    speak_state = on;
+    speak_loudness = loudness;
+}
+
+static const router_out_t OUT = {.begin = begin, .end = end, .speaking = speaking};
+static uint8_t ext_byte = 0x42; /* the one-byte extension element's data */
+
+/* An RTP packet: pt, seq, ts, ssrc, a one-byte extension element (id 1, one byte: ext_byte)
  * and a payload. Returns its length. */
 static size_t make_rtp(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
                        const uint8_t *payload, size_t plen)
@@ -66,7 +80,7 @@ static size_t make_rtp(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts, uint32
                    0x00,
                    0x01,
                    0x10,
-                   0x42,
+                   ext_byte,
                    0x00,
                    0x00};
     memcpy(p, h, sizeof h);
@@ -460,6 +474,45 @@ static void test_keyframe_request_retried(void)
     router_free(r);
 }
 
+/* Speech from RFC 6464 levels: judged per tick on the share of loud packets (above
+ * -50 dBov), with hysteresis; silence (DTX: no packets) ends it. */
+static void test_speaking(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = audio_track();
+    t.audio_level_ext = 1;
+    CHECK_INT(router_add_track(r, &t), 0);
+    static const struct {
+        int loud; /* packets of 25 at -20 dBov, the others at -70; -1: no packets */
+        int calls;
+        bool state;
+    } steps[] = {
+        {0, 0, false},                 /* quiet room */
+        {5, 0, false},                 /* 20% loud: not yet */
+        {10, 1, true},                 /* 40%: speech */
+        {5, 1, true},                  /* 20%: a pause between words */
+        {2, 2, false},                 /* 8%: stopped */
+        {5, 2, false},                 /* 20% does not start it again */
+        {25, 3, true}, {-1, 4, false}, /* DTX silence */
+    };
+    uint16_t seq = 100;
+    uint64_t now = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        for (int k = 0; steps[i].loud >= 0 && k < 25; k++) {
+            ext_byte = (uint8_t)(0x80 | (k < steps[i].loud ? 20 : 70));
+            send_rtp(r, 111, seq, 960u * seq, 0xA0, OPUS, sizeof OPUS, now);
+            seq++;
+        }
+        now += ROUTER_TICK_MS;
+        router_tick(r, now);
+        CHECK_INT(speak_calls, steps[i].calls);
+        CHECK_INT(speak_state, steps[i].state);
+        if (speak_state) CHECK_INT(speak_loudness, 107);
+    }
+    ext_byte = 0x42;
+    router_free(r);
+}
+
 int main(void)
 {
     test_audio_forwarding_and_mute();
@@ -468,5 +521,6 @@ int main(void)
     test_sender_report_bye_and_removal();
     test_upstream_repair_and_receiver_reports();
     test_keyframe_request_retried();
+    test_speaking();
     TEST_END();
 }
