@@ -37,7 +37,8 @@ const char config_default_json[] = "{\n"
                                    "        \"max_rooms\": 16,\n"
                                    "        \"max_participants\": 64,\n"
                                    "        \"uplink_kbps\": 10000,\n"
-                                   "        \"messages_per_second\": 20\n"
+                                   "        \"messages_per_second\": 20,\n"
+                                   "        \"resume_seconds\": 20\n"
                                    "    },\n"
                                    "    \"on_demand\": true,\n"
                                    "    \"room_defaults\": {\n"
@@ -578,6 +579,7 @@ static const field_t limits_fields[] = {
     {"max_participants", F_INT, 1, 100000, offsetof(config_t, max_participants), NULL},
     {"uplink_kbps", F_INT, 0, 10000000, offsetof(config_t, uplink_kbps), NULL},
     {"messages_per_second", F_INT, 1, 1000, offsetof(config_t, messages_per_second), NULL},
+    {"resume_seconds", F_INT, 0, 300, offsetof(config_t, resume_seconds), NULL},
 };
 static const table_t listen_table = {listen_fields, COUNT(listen_fields), NULL};
 static const table_t tls_table = {tls_fields, COUNT(tls_fields), check_tls};

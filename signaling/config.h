@@ -46,6 +46,7 @@ typedef struct config {
     int max_participants;    /* server-wide, 1..100000 */
     int uplink_kbps;         /* host egress budget, 0 = unlimited */
     int messages_per_second; /* per signalling session, 1..1000 */
+    int resume_seconds;      /* a dropped socket's participant waits this long, 0..300 */
 
     bool on_demand;              /* rooms not listed in `rooms` are created on join */
     config_room_t room_defaults; /* template for on-demand rooms and omitted keys */

@@ -16,6 +16,7 @@ struct media_sub {
     int worker;
     char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
     uint64_t transport; /* 0 until the first answer */
+    char *offer;        /* the last offer (heap), while it is pending */
     struct {
         uint32_t id;
         char track_id[16];
@@ -55,6 +56,7 @@ void media_sub_free(media_t *m, media_sub_t *s)
     if (!s) return;
     if (s->transport) media_close(m, s->worker, s->transport);
     sdp_sub_free(s->sdp);
+    free(s->offer);
     free(s);
 }
 
@@ -117,7 +119,14 @@ char *media_sub_offer(media_sub_t *s)
         free(text);
         return NULL;
     }
+    free(s->offer);
+    s->offer = xstrdup(text);
     return text;
+}
+
+const char *media_sub_pending_offer(const media_sub_t *s)
+{
+    return sdp_sub_pending(s->sdp) ? s->offer : NULL;
 }
 
 bool media_sub_pending(const media_sub_t *s)

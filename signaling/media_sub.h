@@ -32,6 +32,9 @@ void media_sub_remove(media_t *m, media_sub_t *s, const media_track_t *t);
  * logged). */
 char *media_sub_offer(media_sub_t *s);
 
+/* The offer waiting for its answer (to send again after a resume), or NULL. */
+const char *media_sub_pending_offer(const media_sub_t *s);
+
 /* Whether an offer waits for its answer. */
 bool media_sub_pending(const media_sub_t *s);
 

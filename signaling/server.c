@@ -35,9 +35,7 @@ struct server {
 };
 
 /* Per-connection data lws allocates for us. */
-typedef struct pss {
-    session_t *session;
-} pss_t;
+typedef session_slot_t pss_t;
 
 static void health_json(server_t *srv, char *buf, size_t len)
 {
@@ -52,7 +50,8 @@ static void health_json(server_t *srv, char *buf, size_t len)
 static void drain_worker_events(server_t *srv)
 {
     worker_event_t ev;
-    while (media_next_event(srv->media, &ev)) session_on_media_event(&srv->env, &ev);
+    while (media_next_event(srv->media, &ev))
+        session_on_media_event(&srv->env, &ev);
 }
 
 static int on_http(server_t *srv, struct lws *wsi, const char *uri, size_t len)
@@ -74,14 +73,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_ESTABLISHED:
         if (srv->shutting_down) return -1;
-        pss->session = session_new(wsi, &srv->env);
+        session_new(wsi, &srv->env, pss);
         return 0;
     case LWS_CALLBACK_RECEIVE:
         return session_receive(pss->session, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return session_writable(pss->session);
     case LWS_CALLBACK_CLOSED:
-        session_free(pss->session);
+        session_closed(pss->session, srv->shutting_down);
         pss->session = NULL;
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -222,6 +221,7 @@ fail:
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
     server_t *srv = lws_container_of(sul, server_t, tick);
+    session_reap(&srv->env, false);
     lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_MS * LWS_US_PER_MS);
 }
 
@@ -257,6 +257,7 @@ void server_free(server_t *srv)
 {
     if (!srv) return;
     if (srv->ctx) lws_context_destroy(srv->ctx); /* closes sessions: they leave their rooms */
+    session_reap(&srv->env, true);               /* and those waiting for a resume */
     media_free(srv->media);
     hub_free(srv->hub);
     free(srv);

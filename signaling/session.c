@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <libwebsockets.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,7 +23,9 @@ typedef struct outmsg {
 } outmsg_t;
 
 struct session {
-    struct lws *wsi;
+    struct lws *wsi; /* NULL while detached (socket dropped, waiting for a resume) */
+    long long detached_at_us;
+    bool absorbed; /* its connection went to the session it resumed: free it */
     session_env_t *env;
     session_t *next, *prev;
     peer_t peer;
@@ -62,10 +65,11 @@ static long long wall_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-session_t *session_new(struct lws *wsi, session_env_t *env)
+session_t *session_new(struct lws *wsi, session_env_t *env, session_slot_t *slot)
 {
     session_t *s = xcalloc(1, sizeof *s);
     s->wsi = wsi;
+    slot->session = s;
     s->env = env;
     s->peer.owner = s;
     s->tokens = env->cfg->messages_per_second;
@@ -100,6 +104,10 @@ static void outmsg_unref(outmsg_t *m)
 
 static void enqueue(session_t *s, outmsg_t *m)
 {
+    if (!s->wsi) { /* detached: a resume sends the state afresh */
+        outmsg_unref(m);
+        return;
+    }
     if (s->q_len == SESSION_QUEUE_MAX) {
         /* The client stopped reading: drop it rather than grow without bound. */
         outmsg_unref(m);
@@ -150,6 +158,7 @@ static void send_error(session_t *s, const json_t *id, const char *code, const c
 
 static void close_after_flush(session_t *s, enum lws_close_status status)
 {
+    if (!s->wsi) return;
     s->closing = true;
     s->close_status = status;
     lws_callback_on_writable(s->wsi);
@@ -292,15 +301,20 @@ static void leave_room(session_t *s)
     if (s->peer.room) hub_leave(s->env->hub, &s->peer);
 }
 
-void session_free(session_t *s)
+static void drop_queue(session_t *s)
 {
-    if (!s) return;
-    leave_room(s);
     while (s->q_len > 0) {
         outmsg_unref(s->queue[s->q_head]);
         s->q_head = (s->q_head + 1) % SESSION_QUEUE_MAX;
         s->q_len--;
     }
+    s->q_head = 0;
+}
+
+static void free_session(session_t *s)
+{
+    leave_room(s);
+    drop_queue(s);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -311,8 +325,37 @@ void session_free(session_t *s)
     free(s);
 }
 
+void session_closed(session_t *s, bool now_leave)
+{
+    if (!s) return;
+    int grace = s->env->cfg->resume_seconds;
+    if (now_leave || s->closing || !s->peer.room || grace == 0) {
+        free_session(s);
+        return;
+    }
+    log_info("session %s: socket dropped, kept %d s for a resume", s->peer.id, grace);
+    s->wsi = NULL;
+    s->detached_at_us = now_us();
+    s->rx_len = 0;
+    drop_queue(s);
+}
+
+void session_reap(session_env_t *env, bool all)
+{
+    long long now = now_us();
+    session_t *next;
+    for (session_t *s = env->all; s; s = next) {
+        next = s->next;
+        if (s->wsi) continue;
+        if (!all && now - s->detached_at_us < env->cfg->resume_seconds * 1000000LL) continue;
+        log_info("session %s: not resumed, leaves", s->peer.id);
+        free_session(s);
+    }
+}
+
 void session_close_all(session_env_t *env, const char *reason)
 {
+    session_reap(env, true);
     for (session_t *s = env->all; s; s = s->next) {
         if (s->closing) continue;
         send_json(s, json_pack("{ss ss}", "type", "bye", "reason", reason));
@@ -350,12 +393,45 @@ static void joined(session_t *s, const json_t *id)
     send_json(s, obj);
 }
 
+/* The detached session a resume token names (compared in constant time). */
+static session_t *detached_by_token(session_env_t *env, const char *token)
+{
+    size_t n = strlen(token);
+    for (session_t *o = env->all; o; o = o->next)
+        if (!o->wsi && n == strlen(o->resume) && CRYPTO_memcmp(o->resume, token, n) == 0) return o;
+    return NULL;
+}
+
+/* s's connection takes over the detached session old: same peer, room, media; the
+ * others see nothing. old gets a fresh `joined` (new resume token, current peers) and
+ * the subscribe offer its client may have missed. */
+static void reattach(session_t *s, session_t *old, const json_t *id)
+{
+    old->wsi = s->wsi;
+    old->detached_at_us = 0;
+    old->tokens = s->tokens;
+    old->tokens_at_us = s->tokens_at_us;
+    session_slot_t *slot = lws_wsi_user(s->wsi);
+    slot->session = old;
+    s->absorbed = true;
+    log_info("session %s resumed", old->peer.id);
+    joined(old, id);
+    const char *offer = old->sub ? media_sub_pending_offer(old->sub) : NULL;
+    if (offer) send_json(old, json_pack("{ss ss}", "type", "offer", "sdp", offer));
+}
+
 static void on_join(session_t *s, const json_t *msg, const json_t *id)
 {
     if (s->peer.room) {
         char why[128];
         snprintf(why, sizeof why, "join: already in room \"%s\"", room_name(s->peer.room));
         send_error(s, id, "bad_request", why);
+        return;
+    }
+    const char *resume = json_string_value(json_object_get(msg, "resume"));
+    session_t *old = resume ? detached_by_token(s->env, resume) : NULL;
+    if (old) {
+        reattach(s, old, id);
         return;
     }
     const char *room = json_string_value(json_object_get(msg, "room"));
@@ -628,5 +704,6 @@ int session_receive(session_t *s, const void *in, size_t len)
         return 0;
     }
     handle_message(s, s->rx, n);
+    if (s->absorbed) free_session(s); /* its connection now belongs to the resumed one */
     return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef SOBRE_SESSION_H
 #define SOBRE_SESSION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -26,12 +27,26 @@ typedef struct session_env {
     size_t count;
 } session_env_t;
 
-/* A session for a newly established WebSocket. Never fails (aborts on OOM). */
-session_t *session_new(struct lws *wsi, session_env_t *env);
+/* What libwebsockets keeps per connection (the protocol's per-session data): the
+ * session it belongs to. A `join` with `resume` moves the connection to the session it
+ * resumes, so only this module writes it. */
+typedef struct session_slot {
+    session_t *session;
+} session_slot_t;
 
-/* The socket is closed: leaves the room (others get peer_left) and frees everything.
- * session_free(NULL) is a no-op. */
-void session_free(session_t *s);
+/* A session for a newly established WebSocket, recorded in its slot. Never fails
+ * (aborts on OOM). */
+session_t *session_new(struct lws *wsi, session_env_t *env, session_slot_t *slot);
+
+/* The socket is closed. A participant that did not leave stays in its room, media
+ * flowing, for limits.resume_seconds, waiting for a `join` with its `resume` token;
+ * otherwise (and on shutdown: `now_leave`) it leaves (others get peer_left) and the
+ * session is freed. */
+void session_closed(session_t *s, bool now_leave);
+
+/* Leaves and frees detached sessions whose grace period is over. Call it often (about
+ * every 50 ms); `all`: every detached session (shutdown). */
+void session_reap(session_env_t *env, bool all);
 
 /* A chunk of a received frame (LWS_CALLBACK_RECEIVE). Returns 0, or -1 to close now. */
 int session_receive(session_t *s, const void *in, size_t len);

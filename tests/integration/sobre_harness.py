@@ -84,7 +84,9 @@ def base_config(port, media_port, web_root=None):
         "listen": {"address": "127.0.0.1", "port": port},
         "media": {"port": media_port, "workers": 1, "announce": ["127.0.0.1"]},
         "limits": {"max_rooms": 16, "max_participants": 64, "uplink_kbps": 10000,
-                   "messages_per_second": 1000},
+                   "messages_per_second": 1000,
+                   # A dropped socket leaves at once unless a test is about resuming.
+                   "resume_seconds": 0},
         "on_demand": True,
         "room_defaults": {"max_participants": 8, "video": True, "video_kbps": 300,
                           "audio_kbps": 32, "last_n": 4},
