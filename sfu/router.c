@@ -577,6 +577,14 @@ static void judge_speech(router_t *r, track_t *t)
     if (r->out.speaking) r->out.speaking(r->out.arg, t->spec.id, speaking, (uint8_t)loudness);
 }
 
+/* The cap as a receiver estimate: the browser's encoder stays under it. */
+static void remb(router_t *r, track_t *t)
+{
+    uint8_t buf[32];
+    int n = rtcp_build_remb(buf, sizeof buf, r->own_ssrc, t->spec.max_bps, &t->spec.ssrc, 1);
+    if (n > 0 && send_copy(r, t->spec.publisher, buf, (size_t)n, true)) r->st.remb_out++;
+}
+
 void router_tick(router_t *r, uint64_t now)
 {
     for (size_t i = 0; i < r->n_tracks; i++) {
@@ -588,6 +596,7 @@ void router_tick(router_t *r, uint64_t now)
         if (!t->rx.started || now - t->rx.rr_at < RR_INTERVAL_MS) continue;
         t->rx.rr_at = now;
         receiver_report(r, t, now);
+        if (t->spec.max_bps) remb(r, t);
     }
 }
 

@@ -56,6 +56,7 @@ typedef struct router_track {
     uint8_t codec[128];      /* router_codec_t of each payload type the publisher uses */
     uint8_t rtx_apt[128];    /* the publisher's RTX PT -> the PT it repairs, 0: none */
     uint8_t audio_level_ext; /* the publisher's id of ssrc-audio-level (RFC 6464), 0: none */
+    uint32_t max_bps;        /* the operator's cap, held with REMB each second; 0: none */
 } router_track_t;
 
 /* One subscriber's copy of a track. */
@@ -72,7 +73,7 @@ typedef struct router_stats {
     uint64_t rtp_in, rtp_out, rtp_unknown; /* unknown: no track has that SSRC */
     uint64_t dropped_muted, dropped_waiting_keyframe, dropped_pt;
     uint64_t keyframe_requests, nacks_in, retransmissions, nack_misses;
-    uint64_t sr_out, bye_out, rr_out;
+    uint64_t sr_out, bye_out, rr_out, remb_out;
     uint64_t nacks_upstream, rtx_in; /* losses from publishers, and their repairs */
 } router_stats_t;
 
@@ -107,7 +108,8 @@ void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uin
 
 /* Periodic work (call every ROUTER_TICK_MS): speaking changes (router_out_t.speaking),
  * keyframe requests still owed, and once a second a receiver report to each publisher
- * per track (loss, jitter, LSR/DLSR: its RTT and its bandwidth estimate need them). */
+ * per track (loss, jitter, LSR/DLSR: its RTT and its bandwidth estimate need them), with
+ * a REMB holding a capped track under its cap. */
 #define ROUTER_TICK_MS 500
 void router_tick(router_t *r, uint64_t now_ms);
 

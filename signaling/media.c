@@ -193,7 +193,7 @@ static bool sends(const sdp_media_t *om, const sdp_media_t *am)
 }
 
 static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am, uint32_t in_ssrc,
-                       uint32_t in_rtx, media_track_t *t)
+                       uint32_t in_rtx, int caps_video_kbps, media_track_t *t)
 {
     memset(t, 0, sizeof *t);
     t->id = ++m->next_track;
@@ -212,6 +212,7 @@ static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am
     rt->ssrc = in_ssrc;
     rt->rtx_ssrc = in_rtx;
     rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
+    if (am->kind == SDP_KIND_VIDEO) rt->max_bps = (uint32_t)caps_video_kbps * 1000u;
     if (am->kind == SDP_KIND_AUDIO) {
         int id = sdp_ext_id(am, SDP_EXT_AUDIO_LEVEL);
         rt->audio_level_ext = id > 0 && id < 256 ? (uint8_t)id : 0;
@@ -230,7 +231,7 @@ static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am
  * same SSRC keeps its track; a new one starts a track (when it names its SSRCs: a=ssrc
  * lines, as every browser writes them without simulcast); the others end. */
 static void update_tracks(media_t *m, media_publisher_t *pub, const sdp_t *offer,
-                          const sdp_t *answer, media_publish_result_t *out)
+                          const sdp_t *answer, int video_kbps, media_publish_result_t *out)
 {
     media_track_t *next = xcalloc(MEDIA_MAX_TRACKS, sizeof *next);
     size_t n = 0;
@@ -253,7 +254,7 @@ static void update_tracks(media_t *m, media_publisher_t *pub, const sdp_t *offer
         if (k < pub->ntracks) {
             kept[k] = true;
             next[n++] = pub->tracks[k];
-        } else if (start_track(m, pub, am, in_ssrc, in_rtx, &next[n]) == 0) {
+        } else if (start_track(m, pub, am, in_ssrc, in_rtx, video_kbps, &next[n]) == 0) {
             out->added[out->nadded++] = n++;
         }
     }
@@ -388,7 +389,7 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
         }
         spec = NULL; /* the worker owns it now */
     }
-    if (!caps->echo) update_tracks(m, pub, offer, answer, out);
+    if (!caps->echo) update_tracks(m, pub, offer, answer, caps->video_kbps, out);
     out->answer = text;
     text = NULL;
     rc = 0;

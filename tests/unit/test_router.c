@@ -445,6 +445,37 @@ static void test_upstream_repair_and_receiver_reports(void)
     router_free(r);
 }
 
+/* A capped video track: each second the publisher gets a REMB at the cap. */
+static void test_remb_holds_the_cap(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    t.max_bps = 300000;
+    CHECK_INT(router_add_track(r, &t), 0);
+    send_rtp(r, 96, 1, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 10);
+    n_sent = 0;
+    router_tick(r, 1000);
+    int rembs = 0;
+    for (size_t k = 0; k < n_sent; k++) {
+        rtcp_iter_t it;
+        rtcp_pkt_t p;
+        rtcp_fb_t fb;
+        rtcp_remb_t remb;
+        CHECK_INT(sent[k].to, PUB);
+        rtcp_iter_init(&it, sent[k].buf, sent[k].len);
+        while (rtcp_next(&it, &p) == 1) {
+            if (p.pt != RTCP_PT_PSFB || rtcp_parse_fb(&p, &fb) != 0 || fb.fmt != RTCP_PSFB_AFB ||
+                rtcp_parse_remb(&fb, &remb) != 0)
+                continue;
+            rembs++;
+            CHECK(remb.bitrate <= 300000 && remb.bitrate > 290000); /* mantissa rounding */
+            CHECK(remb.n_ssrcs == 1 && remb.ssrcs[0] == 0xB0);
+        }
+    }
+    CHECK_INT(rembs, 1);
+    router_free(r);
+}
+
 /* A keyframe request that could not be sent (the publisher's transport was not up) is
  * repeated by router_tick while a subscriber waits, within the 500 ms limit. */
 static void test_keyframe_request_retried(void)
@@ -522,5 +553,6 @@ int main(void)
     test_upstream_repair_and_receiver_reports();
     test_keyframe_request_retried();
     test_speaking();
+    test_remb_holds_the_cap();
     TEST_END();
 }
