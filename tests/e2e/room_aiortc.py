@@ -31,95 +31,15 @@ import time
 import numpy
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from e2e_aiortc import (ANALYSED, ANNOUNCE, RATE, WARMUP, Server, ToneTrack,  # noqa: E402
-                        dtls_state, harness, pump, save_sdp, to_mono, tone_windows)
+from e2e_aiortc import (ANALYSED, ANNOUNCE, RATE, WARMUP, Peer, Server,  # noqa: E402
+                        ToneTrack, dtls_state, harness, media_sections, pump, save_sdp,
+                        to_mono, tone_windows)
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 
 ROOM = "salle"
 TONES = {"aiortc-440": 440, "aiortc-660": 660}
 CONNECT_S = 20.0
-
-
-def media_sections(sdp):
-    """[{mid, port, direction, msid (stream id), kind}] of an SDP."""
-    out = []
-    for sec in sdp.replace("\r\n", "\n").split("\nm=")[1:]:
-        lines = sec.split("\n")
-        first = lines[0].split()
-        s = {"kind": first[0], "port": int(first[1]), "mid": None, "msid": None,
-             "direction": "sendrecv"}
-        for line in lines[1:]:
-            if line.startswith("a=mid:"):
-                s["mid"] = line[6:].strip()
-            elif line.startswith("a=msid:"):
-                s["msid"] = line[7:].split()[0]
-            elif line.strip() in ("a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"):
-                s["direction"] = line.strip()[2:]
-        out.append(s)
-    return out
-
-
-class Peer:
-    """A signalling client whose messages are read all the time (a publisher that does not
-    read would let the server's queue for it fill up): offers go to on_offer, in order;
-    everything else to a queue that expect() searches."""
-
-    def __init__(self, client, name):
-        self.client = client
-        self.name = name
-        self.id = None
-        self.msgs = []
-        self.inbox = []
-        self.event = asyncio.Event()
-        self.on_offer = None
-        self.closed = None
-        self.task = asyncio.ensure_future(self._read())
-
-    async def _read(self):
-        while True:
-            try:
-                raw = await self.client.ws.recv()
-            except Exception as e:  # ConnectionClosed, or cancelled at the end
-                self.closed = repr(e)
-                self.event.set()
-                return
-            msg = json.loads(raw)
-            brief = dict(msg)
-            if isinstance(brief.get("sdp"), str):
-                brief["sdp"] = "<%d bytes>" % len(brief["sdp"])
-            self.msgs.append(brief)
-            if msg.get("type") not in ("speaking", "bandwidth"):
-                print("[aiortc] %s <- %s" % (self.name, json.dumps(brief)), flush=True)
-            if msg.get("type") == "offer" and self.on_offer is not None:
-                await self.on_offer(msg["sdp"])
-            else:
-                self.inbox.append(msg)
-                self.event.set()
-
-    async def expect(self, pred, timeout, what):
-        """The first message satisfying pred, within timeout seconds; None otherwise."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, m in enumerate(self.inbox):
-                if pred(m):
-                    return self.inbox.pop(i)
-            left = deadline - time.monotonic()
-            if left <= 0 or self.closed:
-                return None
-            self.event.clear()
-            try:
-                await asyncio.wait_for(self.event.wait(), min(left, 0.5))
-            except asyncio.TimeoutError:
-                pass
-
-    async def close(self):
-        self.task.cancel()
-        try:
-            await self.task
-        except BaseException:
-            pass
-        await self.client.close()
 
 
 class RoomToneTest(harness.unittest.IsolatedAsyncioTestCase):

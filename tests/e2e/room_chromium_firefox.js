@@ -13,19 +13,11 @@
 // See lib/room.js (Node side) and lib/room_agent.js (in the pages).
 const { log, sleep } = require('./lib/harness');
 const { launchChromium, launchFirefox } = require('./lib/browsers');
-const { runRoomTest, StageError, waitFor, checkMedia, findRecv, num, mediaSections } = require('./lib/room');
+const { runRoomTest, StageError, waitFor, waitMessage, checkMedia, findRecv, num, mediaSections } =
+    require('./lib/room');
 
 const SETTLE_MS = 1000;   // after a mute, frames in flight may still be decoded
 const MUTED_MS = 3000;    // then framesDecoded must not move for this long
-
-// The next message of `type` (satisfying pred) that p received after its index `from`.
-async function waitMessage(stage, p, what, ms, from, pred) {
-    let st = null;
-    return waitFor(stage, `${p.name}: ${what}`, ms, async () => {
-        st = await p.state();
-        return st.msgs.slice(from).find(pred);
-    }, async () => `messages since: ${JSON.stringify(st ? st.msgs.slice(from) : [])}`);
-}
 
 async function framesFrom(rx, from) {
     const st = await rx.stats();

@@ -13,6 +13,7 @@ aiortc 1.4 (Debian's python3-aiortc) quirks these tests rely on:
 
 import asyncio
 import fractions
+import json
 import os
 import sys
 import time
@@ -87,6 +88,58 @@ def to_mono(frame):
     return data.reshape(-1)[0::channels]
 
 
+def beep_analysis(mono, block_ms=5):
+    """Bursts of sound in `mono` (int16 at RATE), such as Chromium's fake microphone makes
+    (media/audio/simple_sources.cc, BeepingSource: every 500 ms, 20 ms of a 400 Hz square
+    wave, silence between). Returns {bursts, onsets_ms (first 12), period_ms (median onset
+    interval), periods_ok (share of intervals within 500 +- 30 ms), duration_ms (median),
+    burst_hz (dominant frequency of the bursts' averaged spectrum), burst_rms, gap_rms}."""
+    x = mono.astype(numpy.float64)
+    block = int(RATE * block_ms / 1000)
+    n = len(x) // block
+    if n < 10:
+        return {"bursts": 0}
+    env = numpy.sqrt(numpy.mean(x[:n * block].reshape(n, block) ** 2, axis=1))
+    floor = float(numpy.median(env))
+    top = float(numpy.percentile(env, 99.5))
+    threshold = max(3 * floor, 0.2 * top, 30.0)
+    loud = env > threshold
+    runs = []           # [first block, last block] of each burst, gaps < 20 ms merged
+    for i in numpy.flatnonzero(loud):
+        if runs and i - runs[-1][1] <= 20 // block_ms:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    onsets = [int(r[0]) * block_ms for r in runs]
+    intervals = numpy.diff(onsets) if len(onsets) > 1 else numpy.array([])
+    spectrum = None
+    inside = numpy.zeros(n, dtype=bool)
+    for a, b in runs:
+        inside[a:b + 1] = True
+        seg = x[a * block:(b + 1) * block]
+        s = numpy.abs(numpy.fft.rfft(seg * numpy.hanning(len(seg)), RATE)) ** 2   # 1 Hz bins
+        spectrum = s if spectrum is None else spectrum + s
+    burst_hz = None
+    if spectrum is not None:
+        spectrum[:50] = 0
+        burst_hz = int(numpy.argmax(spectrum))
+    rms = lambda sel: float(numpy.sqrt(numpy.mean(env[sel] ** 2))) if sel.any() else 0.0
+    # Blocks next to a burst are neither burst nor gap (codec and jitter smear).
+    near = numpy.convolve(inside.astype(int), numpy.ones(9, dtype=int), "same") > 0
+    return {
+        "bursts": len(runs),
+        "onsets_ms": onsets[:12],
+        "period_ms": float(numpy.median(intervals)) if len(intervals) else None,
+        "periods_ok": (round(float(numpy.mean(numpy.abs(intervals - 500) <= 30)), 3)
+                       if len(intervals) else 0.0),
+        "duration_ms": float(numpy.median([(b - a + 1) * block_ms for a, b in runs]))
+        if runs else None,
+        "burst_hz": burst_hz,
+        "burst_rms": round(rms(inside)),
+        "gap_rms": round(rms(~near)),
+    }
+
+
 class Server(harness.Server):
     """The integration harness's server, run with -v so that a failure shows the
     server's side of the story."""
@@ -145,3 +198,84 @@ def tone_windows(audio, freq, label):
         if not ok:
             bad.append((round(peak, 1), round(share, 2), round(rms)))
     return bad
+
+
+def media_sections(sdp):
+    """[{mid, port, direction, msid (stream id), kind}] of an SDP."""
+    out = []
+    for sec in sdp.replace("\r\n", "\n").split("\nm=")[1:]:
+        lines = sec.split("\n")
+        first = lines[0].split()
+        s = {"kind": first[0], "port": int(first[1]), "mid": None, "msid": None,
+             "direction": "sendrecv"}
+        for line in lines[1:]:
+            if line.startswith("a=mid:"):
+                s["mid"] = line[6:].strip()
+            elif line.startswith("a=msid:"):
+                s["msid"] = line[7:].split()[0]
+            elif line.strip() in ("a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive"):
+                s["direction"] = line.strip()[2:]
+        out.append(s)
+    return out
+
+
+class Peer:
+    """A signalling client whose messages are read all the time (a publisher that does not
+    read would let the server's queue for it fill up): offers go to on_offer, in order;
+    everything else to a queue that expect() searches."""
+
+    def __init__(self, client, name):
+        self.client = client
+        self.name = name
+        self.id = None
+        self.msgs = []
+        self.inbox = []
+        self.event = asyncio.Event()
+        self.on_offer = None
+        self.closed = None
+        self.task = asyncio.ensure_future(self._read())
+
+    async def _read(self):
+        while True:
+            try:
+                raw = await self.client.ws.recv()
+            except Exception as e:  # ConnectionClosed, or cancelled at the end
+                self.closed = repr(e)
+                self.event.set()
+                return
+            msg = json.loads(raw)
+            brief = dict(msg)
+            if isinstance(brief.get("sdp"), str):
+                brief["sdp"] = "<%d bytes>" % len(brief["sdp"])
+            self.msgs.append(brief)
+            if msg.get("type") not in ("speaking", "bandwidth"):
+                print("[aiortc] %s <- %s" % (self.name, json.dumps(brief)), flush=True)
+            if msg.get("type") == "offer" and self.on_offer is not None:
+                await self.on_offer(msg["sdp"])
+            else:
+                self.inbox.append(msg)
+                self.event.set()
+
+    async def expect(self, pred, timeout, what):
+        """The first message satisfying pred, within timeout seconds; None otherwise."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, m in enumerate(self.inbox):
+                if pred(m):
+                    return self.inbox.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0 or self.closed:
+                return None
+            self.event.clear()
+            try:
+                await asyncio.wait_for(self.event.wait(), min(left, 0.5))
+            except asyncio.TimeoutError:
+                pass
+
+    async def close(self):
+        self.task.cancel()
+        try:
+            await self.task
+        except BaseException:
+            pass
+        await self.client.close()

@@ -11,6 +11,7 @@
 //
 // Every wait is bounded in time and in iterations; a watchdog ends the process if anything
 // hangs anyway.
+const child_process = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -45,6 +46,15 @@ async function waitFor(stage, what, ms, probe, explain) {
     throw new StageError(stage, `${what}: not within ${ms} ms${why ? `: ${why}` : ''}`);
 }
 
+// The first message satisfying pred that p received after its index `from` (p.state().msgs).
+async function waitMessage(stage, p, what, ms, from, pred) {
+    let st = null;
+    return waitFor(stage, `${p.name}: ${what}`, ms, async () => {
+        st = await p.state();
+        return st.msgs.slice(from).find(pred);
+    }, async () => `messages since: ${JSON.stringify(st ? st.msgs.slice(from) : [])}`);
+}
+
 // One participant: an agent in one page.
 class Participant {
     constructor(ctx, page, name, browserName) {
@@ -72,7 +82,7 @@ class Participant {
     }
 
     label(id) {
-        const p = this.ctx.participants.find((x) => x.id === id);
+        const p = [...this.ctx.participants, ...this.ctx.agents].find((x) => x.id === id);
         return p ? `${p.name} (${id})` : `${id}`;
     }
 
@@ -134,10 +144,10 @@ class Participant {
         log(`${this.name}: ${conn} connection up after ${Date.now() - t0} ms`);
     }
 
-    // Waits until the subscribe connection carries audio and video of each of `from`
-    // (participants): an offer applied and answered, ontrack for both kinds with
-    // streams[0].id = the publisher's peer id.
-    async waitSubscribed(from, ms = 15000) {
+    // Waits until the subscribe connection carries audio and video (`kinds`) of each of
+    // `from` (participants, or anything with .id and .name): an offer applied and answered,
+    // ontrack for each kind with streams[0].id = the publisher's peer id.
+    async waitSubscribed(from, ms = 15000, kinds = ['audio', 'video']) {
         let st = null;
         await waitFor('subscribe offer', `${this.name}: subscribe offer with the tracks of ` +
                       `${from.map((p) => p.name).join(', ')}`, ms, async () => {
@@ -154,7 +164,7 @@ class Participant {
             }
             if (st.offers.length === 0 || !st.offers.every((o) => o.answered)) return false;
             if (!st.sub || st.sub.signaling !== 'stable') return false;
-            return from.every((p) => ['audio', 'video'].every((k) =>
+            return from.every((p) => kinds.every((k) =>
                 st.tracks.some((t) => t.kind === k && t.streams[0] === p.id)));
         }, async () => {
             if (!st) return 'no state';
@@ -165,6 +175,92 @@ class Participant {
         });
         log(`${this.name}: subscribed to ${from.map((p) => p.name).join(', ')} ` +
             `(${st.offers.length} offer(s) answered)`);
+    }
+}
+
+// An aiortc participant (lib/aiortc_agent.py) run as a child process: it joins, publishes
+// a tone, answers the subscribe offers and analyses the audio it receives on request. Its
+// reports ("@e2e {json}" lines) are collected in .events; everything else it prints is
+// logged.
+class AiortcAgent {
+    constructor(ctx, name, toneHz) {
+        this.ctx = ctx;
+        this.name = name;
+        this.toneHz = toneHz;
+        this.id = null;
+        this.events = [];
+        this.exit = null;
+        const script = path.join(__dirname, 'aiortc_agent.py');
+        this.proc = child_process.spawn('/usr/bin/python3',
+            [script, ctx.server.wsUrl, ROOM, name, String(toneHz)],
+            { stdio: ['pipe', 'pipe', 'pipe'] });
+        for (const stream of [this.proc.stdout, this.proc.stderr]) {
+            let rest = '';
+            stream.on('data', (chunk) => {
+                const parts = (rest + chunk.toString('utf8')).split('\n');
+                rest = parts.pop();
+                for (const line of parts) this.onLine(line);
+            });
+        }
+        this.proc.on('exit', (code, signal) => {
+            this.exit = { code, signal };
+            log(`${this.name}: aiortc agent exited ${JSON.stringify(this.exit)}`);
+        });
+        this.proc.stdin.on('error', () => {});   // it may be gone already
+    }
+
+    onLine(line) {
+        if (!line.startsWith('@e2e ')) {
+            console.log(`[${this.name}] ${line}`);
+            return;
+        }
+        let ev;
+        try {
+            ev = JSON.parse(line.slice(5));
+        } catch (e) {
+            ev = { event: 'invalid', line };
+        }
+        ev.at = Date.now();
+        this.events.push(ev);
+        const brief = JSON.stringify(ev);
+        console.log(`[${this.name}] ${brief.length > 600 ? `${brief.slice(0, 600)}...` : brief}`);
+        if (ev.event === 'joined') this.id = ev.id;
+    }
+
+    command(text) {
+        if (this.exit === null) this.proc.stdin.write(`${text}\n`);
+    }
+
+    // The first event satisfying pred (after index `from`), within ms; a 'failed' event,
+    // or the agent's exit, ends the wait with its stage.
+    async waitEvent(stage, what, ms, pred, from = 0) {
+        return waitFor(stage, `${this.name}: ${what}`, ms, async () => {
+            const evs = this.events.slice(from);
+            const bad = evs.find((e) => e.event === 'failed');
+            if (bad) throw new StageError(bad.stage, `${this.name}: ${bad.message}`);
+            const ev = evs.find(pred);
+            if (ev) return ev;
+            if (this.exit !== null) {
+                throw new StageError(stage, `${this.name}: the aiortc agent exited ` +
+                                     `(${JSON.stringify(this.exit)}) before ${what}`);
+            }
+            return null;
+        }, async () => `its reports so far: ${JSON.stringify(this.events.slice(from))}`);
+    }
+
+    async stop() {
+        if (this.exit !== null) return;
+        try {
+            this.proc.stdin.end('quit\n');
+        } catch (e) {
+            // gone already
+        }
+        const deadline = Date.now() + 8000;
+        while (this.exit === null && Date.now() < deadline) await sleep(50);
+        if (this.exit === null) {
+            log(`${this.name}: the aiortc agent did not exit within 8 s; killing it`);
+            this.proc.kill('SIGKILL');
+        }
     }
 }
 
@@ -208,33 +304,42 @@ function describeStats(p, st) {
     return lines.join('\n');
 }
 
-// Each rx must receive audio (bytesReceived grows) and video (framesDecoded grows) of
-// each of its `from` over windowMs, after a bounded wait for the first packets and frame.
-async function checkMedia(pairs, windowMs = MEDIA_WINDOW_MS) {
+// getStats() of every participant in ps at once (so that senders and receivers are seen
+// at nearly the same moment): Map participant -> stats().
+async function snapshot(ps) {
+    const all = await Promise.all(ps.map((p) => p.stats()));
+    return new Map(ps.map((p, i) => [p, all[i]]));
+}
+
+// Waits (bounded) for the first audio bytes and the first decoded video frame of every
+// { rx, from } pair; returns the last snapshot of the receivers.
+async function waitFirstMedia(pairs) {
     const rxs = [...new Set(pairs.map((x) => x.rx))];
-    const started = (stats) => pairs.every(({ rx, from }) => {
-        const st = stats.get(rx);
-        return num(findRecv(st, from.id, 'audio'), 'bytesReceived') > 0 &&
-            num(findRecv(st, from.id, 'video'), 'framesDecoded') > 0;
-    });
-    const snapshot = async () => {
-        const m = new Map();
-        for (const rx of rxs) m.set(rx, await rx.stats());
-        return m;
-    };
     let s0 = null;
     await waitFor('media', 'first audio bytes and first decoded video frame of every forwarded ' +
                   'track', FIRST_MEDIA_MS, async () => {
-        s0 = await snapshot();
-        return started(s0);
+        s0 = await snapshot(rxs);
+        return pairs.every(({ rx, from }) => {
+            const st = s0.get(rx);
+            return num(findRecv(st, from.id, 'audio'), 'bytesReceived') > 0 &&
+                num(findRecv(st, from.id, 'video'), 'framesDecoded') > 0;
+        });
     }, async () => pairs.map(({ rx, from }) => {
         const st = s0.get(rx);
         const a = findRecv(st, from.id, 'audio'), v = findRecv(st, from.id, 'video');
         return `${rx.name} <- ${from.name}: audio ${a ? `${num(a, 'bytesReceived')} B` : 'no receiver'}, ` +
             `video ${v ? `${num(v, 'bytesReceived')} B ${num(v, 'framesDecoded')} frames` : 'no receiver'}`;
     }).join('; '));
+    return s0;
+}
+
+// Each rx must receive audio (bytesReceived grows) and video (framesDecoded grows) of
+// each of its `from` over windowMs, after a bounded wait for the first packets and frame.
+async function checkMedia(pairs, windowMs = MEDIA_WINDOW_MS) {
+    const rxs = [...new Set(pairs.map((x) => x.rx))];
+    const s0 = await waitFirstMedia(pairs);
     await sleep(windowMs);
-    const s1 = await snapshot();
+    const s1 = await snapshot(rxs);
     const problems = [];
     for (const rx of rxs) log(`stats after a ${windowMs} ms window:\n${describeStats(rx, s1.get(rx))}`);
     for (const { rx, from } of pairs) {
@@ -248,6 +353,72 @@ async function checkMedia(pairs, windowMs = MEDIA_WINDOW_MS) {
             `video framesDecoded ${v0} -> ${v1} (${cv}) over ${windowMs} ms`);
         if (a1 <= a0) problems.push(`${rx.name} <- ${from.name}: audio bytesReceived did not grow (${a0} -> ${a1})`);
         if (v1 <= v0) problems.push(`${rx.name} <- ${from.name}: video framesDecoded did not grow (${v0} -> ${v1})`);
+    }
+    if (problems.length) throw new StageError('media', problems.join('; '));
+    return s1;
+}
+
+// The receivers of p's subscribe connection that are live (currentDirection recvonly,
+// track not ended) must be exactly one audio and one video per participant of `from`,
+// each labelled (ontrack streams[0].id) with that participant's peer id.
+async function checkTracks(p, from, stats = null) {
+    const st = stats || await p.stats();
+    const live = st.recv.filter((r) => (r.currentDirection === 'recvonly' ||
+                                        r.currentDirection === 'sendrecv') && r.readyState === 'live');
+    const problems = [];
+    for (const kind of ['audio', 'video']) {
+        const got = live.filter((r) => r.kind === kind).map((r) => r.from).sort();
+        const want = from.map((q) => q.id).sort();
+        if (JSON.stringify(got) !== JSON.stringify(want)) {
+            problems.push(`${got.length} live remote ${kind} track(s) labelled ` +
+                          `${JSON.stringify(got)}, expected ${want.length}: ${JSON.stringify(want)}`);
+        }
+    }
+    const all = st.recv.map((r) => `${r.kind} mid ${r.mid} ${r.currentDirection} ` +
+                            `${r.readyState} from ${r.from}`);
+    if (problems.length) {
+        throw new StageError('subscribe offer', `${p.name}: ${problems.join('; ')} ` +
+                             `(receivers: ${JSON.stringify(all)})`);
+    }
+    log(`${p.name}: exactly ${from.length} remote audio and ${from.length} remote video ` +
+        `tracks, labelled ${from.map((q) => `${q.name}=${q.id}`).join(', ')}`);
+}
+
+// Every participant of ps receives every other one over windowMs: for each pair, audio
+// and video packetsReceived grow, and the video framesDecoded grow by at least minRatio
+// of what the sender's outbound-rtp framesEncoded grew over the same window (one
+// snapshot of everyone at the start, one at the end). Logs every ratio.
+async function checkRates(ps, windowMs, minRatio) {
+    const pairs = [];
+    for (const rx of ps) for (const from of ps) if (rx !== from) pairs.push({ rx, from });
+    await waitFirstMedia(pairs);
+    const s0 = await snapshot(ps);
+    await sleep(windowMs);
+    const s1 = await snapshot(ps);
+    for (const p of ps) log(`stats after a ${windowMs} ms window:\n${describeStats(p, s1.get(p))}`);
+    const problems = [];
+    const sent = (s, p) => ((s.get(p).sent.video || {}).framesEncoded || 0);
+    for (const { rx, from } of pairs) {
+        const d = (key, kind) => num(findRecv(s1.get(rx), from.id, kind), key) -
+            num(findRecv(s0.get(rx), from.id, kind), key);
+        const encoded = sent(s1, from) - sent(s0, from);
+        const decoded = d('framesDecoded', 'video');
+        const secs = (s1.get(from).at - s0.get(from).at) / 1000;
+        const ratio = encoded > 0 ? decoded / encoded : 0;
+        log(`${rx.name} <- ${from.name}: video ${decoded} frames decoded / ${encoded} encoded by ` +
+            `the sender (${(encoded / secs).toFixed(1)} fps) = ${(100 * ratio).toFixed(1)}%, ` +
+            `${d('packetsReceived', 'video')} packets; audio ${d('packetsReceived', 'audio')} ` +
+            `packets, over ${windowMs} ms`);
+        if (encoded <= 0) problems.push(`${from.name} encoded no video frame over the window`);
+        else if (ratio < minRatio) {
+            problems.push(`${rx.name} decoded ${decoded} frames of ${from.name}'s ${encoded} ` +
+                          `(${(100 * ratio).toFixed(1)}% < ${100 * minRatio}%)`);
+        }
+        for (const kind of ['audio', 'video']) {
+            if (d('packetsReceived', kind) <= 0) {
+                problems.push(`${rx.name} <- ${from.name}: ${kind} packetsReceived did not grow`);
+            }
+        }
     }
     if (problems.length) throw new StageError('media', problems.join('; '));
     return s1;
@@ -286,6 +457,13 @@ async function runRoomTest(testName, body, opts = {}) {
     const ctx = {
         server,
         participants: [],
+        agents: [],      // AiortcAgent
+        // An aiortc participant publishing a toneHz sine (lib/aiortc_agent.py).
+        aiortc(name, toneHz) {
+            const a = new AiortcAgent(ctx, name, toneHz);
+            ctx.agents.push(a);
+            return a;
+        },
         // launch(userDataDir) from lib/browsers.js; returns its handle.
         async launch(browserName, launch) {
             const profile = fs.mkdtempSync(path.join(os.tmpdir(), `sobre-e2e-${browserName}-`));
@@ -320,6 +498,7 @@ async function runRoomTest(testName, body, opts = {}) {
         log(`${testName}: ${failure}`);
         await dumpDiagnostics(ctx);
     } finally {
+        for (const a of ctx.agents) await a.stop();
         for (const p of ctx.participants) {
             try {
                 await p.call('close', null, 5000);
@@ -390,10 +569,15 @@ async function dumpDiagnostics(ctx) {
             log(`sdps: ${e.message}`);
         }
     }
+    for (const a of ctx.agents) {
+        log(`---- ${a.name} (aiortc agent, peer ${a.id}, exit ${JSON.stringify(a.exit)}): ` +
+            `reports ${JSON.stringify(a.events)}`);
+    }
     log(`server log (last 150 lines):\n${ctx.server.output(150)}`);
 }
 
 module.exports = {
-    runRoomTest, Participant, StageError, waitFor, checkMedia, findRecv, num, describeStats,
-    mediaSections, ROOM,
+    runRoomTest, Participant, StageError, waitFor, waitMessage, checkMedia, checkTracks, checkRates, snapshot,
+    findRecv, num, describeStats,
+    mediaSections, ROOM, VIDEO, AiortcAgent,
 };

@@ -23,6 +23,7 @@ function installAgent() {
         sub: null, subStates: [],
         subOffers: [],   // { at, offer, answer, error } per server offer, in order
         tracks: [],      // ontrack on the subscribe connection: { at, kind, mid, trackId, streams }
+        trackEvents: [], // ended, mute, unmute, removetrack of those tracks: { at, what, kind, mid, from }
         streamOf: {},    // track id -> streams[0].id
         chain: Promise.resolve(),
         wake: null,
@@ -97,7 +98,8 @@ function installAgent() {
     const IN_KEYS = ['ssrc', 'packetsReceived', 'bytesReceived', 'packetsLost', 'jitter',
         'framesReceived', 'framesDecoded', 'framesDropped', 'keyFramesDecoded', 'frameWidth',
         'frameHeight', 'framesPerSecond', 'nackCount', 'pliCount', 'firCount',
-        'totalSamplesReceived', 'concealedSamples', 'audioLevel', 'trackIdentifier'];
+        'totalSamplesReceived', 'concealedSamples', 'audioLevel', 'totalAudioEnergy',
+        'totalSamplesDuration', 'trackIdentifier'];
     const OUT_KEYS = ['ssrc', 'packetsSent', 'bytesSent', 'framesEncoded', 'frameWidth',
         'frameHeight', 'nackCount', 'pliCount', 'firCount', 'qualityLimitationReason'];
 
@@ -119,6 +121,21 @@ function installAgent() {
                         A.tracks.push(t);
                         A.streamOf[ev.track.id] = t.streams[0];
                         plog('ontrack', JSON.stringify(t));
+                        // What the browser does when the server closes the m-line.
+                        const track = ev.track;
+                        const note = (what) => {
+                            A.trackEvents.push({ at: now(), what, kind: track.kind, mid: t.mid,
+                                                 from: t.streams[0] });
+                            plog('track', what, track.kind, 'mid', t.mid, 'of', t.streams[0]);
+                        };
+                        track.addEventListener('ended', () => note('ended'));
+                        track.addEventListener('mute', () => note('mute'));
+                        track.addEventListener('unmute', () => note('unmute'));
+                        for (const s of ev.streams) {
+                            s.addEventListener('removetrack', (e) => {
+                                if (e.track === track) note('removetrack');
+                            });
+                        }
                     };
                 }
                 await A.sub.setRemoteDescription({ type: 'offer', sdp });
@@ -262,6 +279,7 @@ function installAgent() {
         msgs: A.msgs.filter((m) => m.type !== 'speaking' && m.type !== 'bandwidth'),
         pub: pcState(A.pub, A.pubStates), sub: pcState(A.sub, A.subStates),
         pubStates: A.pubStates, subStates: A.subStates, tracks: A.tracks,
+        trackEvents: A.trackEvents,
         offers: A.subOffers.map((o, i) => ({ n: i, at: o.at, answered: !!o.answer, error: o.error })),
     });
 
@@ -282,6 +300,7 @@ function installAgent() {
                     mid: t.mid, kind: track.kind, direction: t.direction,
                     currentDirection: t.currentDirection, trackId: track.id,
                     from: A.streamOf[track.id] || null, readyState: track.readyState,
+                    muted: track.muted, stopped: t.stopped,
                     inbound: null, codec: null,
                 };
                 try {
@@ -334,6 +353,109 @@ function installAgent() {
                 });
             } catch (e) {
                 out.sentError = errText(e);
+            }
+        }
+        return out;
+    };
+
+    // The active receivers (currentDirection recvonly) of `kind`, each with its publisher.
+    const activeReceivers = (kind) => (A.sub ? A.sub.getTransceivers() : []).filter((t) =>
+        t.receiver.track.kind === kind && t.currentDirection === 'recvonly');
+
+    // Times to the first decoded frame of every active video receiver, counted from the
+    // moment the subscribe connection became 'connected' (its state change event), polling
+    // getStats() every 50 ms for at most ms. { ok, connectedAt, first: [{ mid, from, ms }],
+    // missing: [{ mid, from, framesDecoded, bytesReceived }], message }
+    A.firstFrames = async ({ expect, ms }) => {
+        const deadline = Date.now() + ms;
+        const first = new Map();
+        let connectedAt = null, rx = [];
+        for (let round = 0; round < ms / 50 + 2 && Date.now() < deadline; round++) {
+            const c = A.subStates.find((s) => s.connection === 'connected');
+            if (c) connectedAt = c.at;
+            rx = activeReceivers('video');
+            for (const t of rx) {
+                if (first.has(t.mid)) continue;
+                const report = await t.receiver.getStats();
+                let frames = 0;
+                report.forEach((s) => {
+                    if (s.type === 'inbound-rtp' && s.kind === 'video') frames = s.framesDecoded || 0;
+                });
+                if (frames > 0) first.set(t.mid, { mid: t.mid, from: A.streamOf[t.receiver.track.id], at: now() });
+            }
+            if (connectedAt !== null && rx.length >= expect && rx.every((t) => first.has(t.mid))) break;
+            await sleep(50);
+        }
+        const out = { connectedAt, receivers: rx.length, first: [], missing: [] };
+        for (const t of rx) {
+            const f = first.get(t.mid);
+            if (f) out.first.push({ mid: f.mid, from: f.from, ms: connectedAt === null ? null : f.at - connectedAt });
+            else out.missing.push({ mid: t.mid, from: A.streamOf[t.receiver.track.id] });
+        }
+        out.ok = connectedAt !== null && rx.length >= expect && out.missing.length === 0;
+        return out;
+    };
+
+    // Listens to the audio received from peer `from` through WebAudio: an AudioContext, a
+    // MediaStreamAudioSourceNode of that track and an AnalyserNode, read every 100 ms for
+    // ms. With `element`, the stream also plays in a muted <audio> element.
+    // { ok, message, state, sampleRate, readings: [{ t, rms, hz, db }] }
+    A.listen = async ({ from, ms, element }) => {
+        const t = activeReceivers('audio').find((x) => A.streamOf[x.receiver.track.id] === from);
+        if (!t) return { ok: false, message: `no active audio receiver from ${from}` };
+        const out = { ok: true, readings: [] };
+        let ctx = null, el = null;
+        try {
+            const stream = new MediaStream([t.receiver.track]);
+            if (element) {
+                el = document.createElement('audio');
+                el.muted = true;
+                el.srcObject = stream;
+                document.body.appendChild(el);
+                try {
+                    await bounded(el.play(), 2000, 'audio element play()');
+                } catch (e) {
+                    out.elementError = errText(e);
+                }
+            }
+            ctx = new AudioContext();
+            out.initialState = ctx.state;
+            try {
+                await bounded(ctx.resume(), 2000, 'AudioContext.resume()');
+            } catch (e) {
+                out.resumeError = errText(e);
+            }
+            out.state = ctx.state;
+            out.sampleRate = ctx.sampleRate;
+            const src = ctx.createMediaStreamSource(stream);
+            const an = ctx.createAnalyser();
+            an.fftSize = 16384;
+            an.smoothingTimeConstant = 0;
+            src.connect(an);
+            const td = new Float32Array(an.fftSize);
+            const fd = new Float32Array(an.frequencyBinCount);
+            const t0 = Date.now();
+            for (let i = 0; i < ms / 100 + 1 && Date.now() - t0 < ms; i++) {
+                await sleep(100);
+                an.getFloatTimeDomainData(td);
+                an.getFloatFrequencyData(fd);
+                let sum = 0;
+                for (const v of td) sum += v * v;
+                let peak = 0;
+                for (let k = 1; k < fd.length; k++) if (fd[k] > fd[peak] || peak === 0) peak = k;
+                out.readings.push({ t: Date.now() - t0, rms: Math.sqrt(sum / td.length),
+                                    hz: peak * ctx.sampleRate / an.fftSize, db: fd[peak],
+                                    ctxTime: ctx.currentTime });
+            }
+            out.endState = ctx.state;
+        } catch (e) {
+            out.ok = false;
+            out.message = errText(e);
+        } finally {
+            if (ctx) ctx.close().catch(() => {});
+            if (el) {
+                el.srcObject = null;
+                el.remove();
             }
         }
         return out;
