@@ -27,6 +27,7 @@ typedef struct out {
     track_t *track;
     rewrite_t *rw;
     bool started; /* video: forwarding from a keyframe on */
+    bool paused;  /* this subscriber does not want it now */
     uint16_t rtx_seq;
     uint32_t packets, octets; /* sent, for its sender reports */
     struct {
@@ -275,6 +276,8 @@ static void on_media(router_t *r, track_t *t, const uint8_t *pkt, size_t len, co
         out_t *o = t->outs[i];
         if (t->muted) {
             r->st.dropped_muted++;
+        } else if (o->paused) {
+            r->st.dropped_paused++;
         } else if (!forwardable || o->spec.pt_map[h->pt] == ROUTER_PT_DROP) {
             r->st.dropped_pt++;
         } else if (t->spec.video && !o->started && !key) {
@@ -286,8 +289,8 @@ static void on_media(router_t *r, track_t *t, const uint8_t *pkt, size_t len, co
         }
         /* Not sent: later packets close the gap, the subscriber sees no loss. If the
          * packet is older than one already numbered, its number is taken: send it. */
-        if (!rewrite_drop(o->rw, h->seq, h->ssrc) && o->started && !t->muted && forwardable &&
-            o->spec.pt_map[h->pt] != ROUTER_PT_DROP)
+        if (!rewrite_drop(o->rw, h->seq, h->ssrc) && o->started && !t->muted && !o->paused &&
+            forwardable && o->spec.pt_map[h->pt] != ROUTER_PT_DROP)
             forward(r, o, pkt, len, h, now);
     }
 }
@@ -517,6 +520,18 @@ void router_set_muted(router_t *r, uint32_t track, bool muted, uint64_t now)
     request_keyframe(r, t, now);
 }
 
+void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool paused, uint64_t now)
+{
+    track_t *t = track_by_id(r, track);
+    size_t i = t ? out_index(t, subscriber) : 0;
+    if (!t || i == t->n_outs || t->outs[i]->paused == paused) return;
+    out_t *o = t->outs[i];
+    o->paused = paused;
+    if (paused || !t->spec.video) return;
+    o->started = false;
+    request_keyframe(r, t, now);
+}
+
 void router_remove_endpoint(router_t *r, uint32_t ep, uint64_t now)
 {
     (void)now;
@@ -561,7 +576,7 @@ static bool awaited(const track_t *t)
 {
     if (!t->spec.video || t->muted) return false;
     for (size_t i = 0; i < t->n_outs; i++)
-        if (!t->outs[i]->started) return true;
+        if (!t->outs[i]->started && !t->outs[i]->paused) return true;
     return false;
 }
 

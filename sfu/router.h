@@ -71,7 +71,7 @@ typedef struct router_sub {
 
 typedef struct router_stats {
     uint64_t rtp_in, rtp_out, rtp_unknown; /* unknown: no track has that SSRC */
-    uint64_t dropped_muted, dropped_waiting_keyframe, dropped_pt;
+    uint64_t dropped_muted, dropped_paused, dropped_waiting_keyframe, dropped_pt;
     uint64_t keyframe_requests, nacks_in, retransmissions, nack_misses;
     uint64_t sr_out, bye_out, rr_out, remb_out;
     uint64_t nacks_upstream, rtx_in; /* losses from publishers, and their repairs */
@@ -96,6 +96,11 @@ void router_unsubscribe(router_t *r, uint32_t track, uint32_t subscriber);
 /* A muted track is not forwarded (its subscribers' sequence stays gapless). Unmuting a
  * video track requests a keyframe. */
 void router_set_muted(router_t *r, uint32_t track, bool muted, uint64_t now_ms);
+
+/* Pauses or resumes one subscriber's copy of a track (e.g. audio-only mode): like a mute
+ * seen by that subscriber alone. Resuming video waits for (and asks) a keyframe. */
+void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool paused,
+                       uint64_t now_ms);
 
 /* Forgets every track and subscription of an endpoint (its transport closed). */
 void router_remove_endpoint(router_t *r, uint32_t ep, uint64_t now_ms);

@@ -241,6 +241,9 @@ static void router_command(worker_t *w, worker_cmd_t *cmd)
     case WORKER_CMD_MUTE:
         router_set_muted(w->router, cmd->track, cmd->muted, now);
         break;
+    case WORKER_CMD_PAUSE:
+        if (ep) router_set_paused(w->router, cmd->track, ep->slot, cmd->muted, now);
+        break;
     default:
         break;
     }
@@ -308,8 +311,11 @@ static void out_end(void *arg, uint32_t to, size_t len, bool rtcp)
 static void out_speaking(void *arg, uint32_t track, bool speaking, uint8_t loudness)
 {
     worker_t *w = arg;
-    worker_event_t ev = {.kind = WORKER_EV_SPEAKING, .worker = w->index, .track = track,
-                         .speaking = speaking, .loudness = loudness};
+    worker_event_t ev = {.kind = WORKER_EV_SPEAKING,
+                         .worker = w->index,
+                         .track = track,
+                         .speaking = speaking,
+                         .loudness = loudness};
     emit(w, &ev);
 }
 

@@ -26,6 +26,8 @@ typedef enum {
     WORKER_CMD_SUBSCRIBE,        /* transport `id` receives `sub` (owned; subscriber filled in) */
     WORKER_CMD_UNSUBSCRIBE,      /* transport `id` stops receiving track `track` */
     WORKER_CMD_MUTE,             /* track `track` muted or not (`muted`) */
+    WORKER_CMD_PAUSE,            /* transport `id` (a subscriber) pauses track `track` or not
+                                    (`muted`) */
     WORKER_CMD_RESTART_ICE,      /* transport `add->id` takes add->params' ICE credentials */
 } worker_cmd_kind_t;
 
@@ -66,9 +68,9 @@ typedef struct worker_event {
     uint64_t cookie;
     uint64_t id;
     char reason[128];
-    uint32_t track;    /* SPEAKING */
-    bool speaking;     /* SPEAKING */
-    uint8_t loudness;  /* SPEAKING: 0..127, 127 - dBov */
+    uint32_t track;   /* SPEAKING */
+    bool speaking;    /* SPEAKING */
+    uint8_t loudness; /* SPEAKING: 0..127, 127 - dBov */
 } worker_event_t;
 
 /* Called on the worker thread after it queued an event: it must only wake the signalling

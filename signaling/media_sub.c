@@ -20,8 +20,10 @@ struct media_sub {
     struct {
         uint32_t id;
         char track_id[16];
+        sdp_kind_t kind;
         bool subscribed; /* the worker forwards it */
     } tracks[MAX_TRACKS];
+    bool video_paused;
     size_t ntracks;
 };
 
@@ -92,6 +94,7 @@ int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t)
     s->tracks[s->ntracks].id = t->id;
     snprintf(s->tracks[s->ntracks].track_id, sizeof s->tracks[0].track_id, "%s", t->track_id);
     s->tracks[s->ntracks].subscribed = false;
+    s->tracks[s->ntracks].kind = t->kind;
     s->ntracks++;
     return 0;
 }
@@ -154,6 +157,23 @@ static router_sub_t *router_sub_of(const sdp_sub_track_info_t *info, uint32_t tr
     return rs;
 }
 
+static void pause(media_t *m, const media_sub_t *s, size_t i)
+{
+    worker_cmd_t cmd = {.kind = WORKER_CMD_PAUSE,
+                        .id = s->transport,
+                        .track = s->tracks[i].id,
+                        .muted = s->video_paused};
+    media_post(m, s->worker, &cmd);
+}
+
+void media_sub_pause_video(media_t *m, media_sub_t *s, bool paused)
+{
+    if (s->video_paused == paused) return;
+    s->video_paused = paused;
+    for (size_t i = 0; i < s->ntracks; i++)
+        if (s->tracks[i].subscribed && s->tracks[i].kind == SDP_KIND_VIDEO) pause(m, s, i);
+}
+
 static int create_transport(media_t *m, media_sub_t *s, char *err, size_t errlen)
 {
     worker_transport_spec_t *spec = xcalloc(1, sizeof *spec);
@@ -190,7 +210,9 @@ int media_sub_answer(media_t *m, media_sub_t *s, const char *sdp, size_t len, ch
         worker_cmd_t cmd = {.kind = WORKER_CMD_SUBSCRIBE,
                             .id = s->transport,
                             .sub = router_sub_of(&info, s->tracks[i].id)};
-        if (media_post(m, s->worker, &cmd) == 0) s->tracks[i].subscribed = true;
+        if (media_post(m, s->worker, &cmd) != 0) continue;
+        s->tracks[i].subscribed = true;
+        if (s->video_paused && s->tracks[i].kind == SDP_KIND_VIDEO) pause(m, s, i);
     }
     return 0;
 }

@@ -473,7 +473,10 @@ static void on_mute(session_t *s, const json_t *msg)
 static void on_prefs(session_t *s, const json_t *msg)
 {
     const json_t *v;
-    if ((v = json_object_get(msg, "audio_only"))) s->prefs.audio_only = json_is_true(v);
+    if ((v = json_object_get(msg, "audio_only"))) {
+        s->prefs.audio_only = json_is_true(v);
+        if (s->sub) media_sub_pause_video(s->env->media, s->sub, s->prefs.audio_only);
+    }
     if ((v = json_object_get(msg, "max_video_kbps")))
         s->prefs.max_video_kbps = (int)json_integer_value(v);
     if ((v = json_object_get(msg, "last_n"))) s->prefs.last_n = (int)json_integer_value(v);

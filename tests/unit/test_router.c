@@ -445,6 +445,40 @@ static void test_upstream_repair_and_receiver_reports(void)
     router_free(r);
 }
 
+/* Audio-only mode: one subscriber's video paused, the other's not; resuming waits for a
+ * keyframe (requested) and keeps the sequence gapless. */
+static void test_pause_one_subscriber(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s1 = sub_of(20, SUB, 0x6000), s2 = sub_of(20, SUB2, 0x7000);
+    CHECK_INT(router_subscribe(r, &s1, 0), 0);
+    CHECK_INT(router_subscribe(r, &s2, 0), 0);
+    send_rtp(r, 96, 10, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 10);
+    router_set_paused(r, 20, SUB2, true, 20);
+    n_sent = 0;
+    send_rtp(r, 96, 11, 200, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 30);
+    send_rtp(r, 96, 12, 300, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 40);
+    CHECK_INT(n_sent, 2);
+    CHECK(sent[0].to == SUB && sent[1].to == SUB);
+    router_set_paused(r, 20, SUB2, false, 1000);
+    CHECK_INT(count_pli(PUB, 0xB0), 1);
+    n_sent = 0;
+    send_rtp(r, 96, 13, 400, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 1010);
+    CHECK_INT(n_sent, 1); /* SUB2 waits for the keyframe */
+    send_rtp(r, 96, 14, 500, 0xB0, VP8_KEY, sizeof VP8_KEY, 1020);
+    CHECK_INT(n_sent, 3);
+    rtp_header_t h;
+    CHECK_INT(rtp_parse(sent[2].buf, sent[2].len, &h), 0);
+    CHECK_INT(sent[2].to, SUB2);
+    CHECK_INT(h.seq, 11); /* 10 went out, 11..13 were not sent: the next number is 11 */
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.dropped_paused, 2);
+    router_free(r);
+}
+
 /* A capped video track: each second the publisher gets a REMB at the cap. */
 static void test_remb_holds_the_cap(void)
 {
@@ -554,5 +588,6 @@ int main(void)
     test_keyframe_request_retried();
     test_speaking();
     test_remb_holds_the_cap();
+    test_pause_one_subscriber();
     TEST_END();
 }
