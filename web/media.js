@@ -37,7 +37,7 @@ export function meter(track, draw) {
   ctx.createMediaStreamSource(new MediaStream([track])).connect(an);
   const buf = new Float32Array(an.fftSize);
   // A page may not start audio before a click or a key: resume on the first one.
-  const resume = () => ctx.resume();
+  const resume = () => ctx.state === 'suspended' && ctx.resume();
   addEventListener('pointerdown', resume, { once: true });
   addEventListener('keydown', resume, { once: true });
   const timer = setInterval(() => {
