@@ -73,8 +73,13 @@ int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t)
     size_t ncodecs = sdp_sub_codecs_from_media(&t->media, codecs, SDP_SUB_MAX_CODECS);
     sdp_sub_ext_t exts[SDP_SUB_MAX_EXTS];
     size_t nexts = 0;
-    for (size_t i = 0; i < t->media.nextmaps && nexts < SDP_SUB_MAX_EXTS; i++)
+    for (size_t i = 0; i < t->media.nextmaps && nexts < SDP_SUB_MAX_EXTS; i++) {
+        /* Not the MID: the publisher's value names its own m-line, not the subscriber's
+         * (Firefox routes by it and would play a stream on the wrong track). Without it
+         * browsers route by the a=ssrc lines of the offer. */
+        if (!strcmp(t->media.extmaps[i].uri, SDP_EXT_MID)) continue;
         exts[nexts++] = (sdp_sub_ext_t){t->media.extmaps[i].uri, t->media.extmaps[i].id};
+    }
     sdp_sub_track_t st = {
         .kind = t->kind,
         .peer_id = peer_id,

@@ -170,6 +170,12 @@ static void print_url(const config_t *cfg)
     fflush(stdout);
 }
 
+/* A browser that vanished (no close, no FIN) must not hold its place: PING a silent
+ * socket after 8 s and hang up at 14 s. With limits.resume_seconds (20 by default) the
+ * others learn it left within 35 s. */
+static const lws_retry_bo_t idle_policy = {.secs_since_valid_ping = 8,
+                                           .secs_since_valid_hangup = 14};
+
 static struct lws_context *create_context(server_t *srv)
 {
     struct lws_context_creation_info info;
@@ -180,6 +186,7 @@ static struct lws_context *create_context(server_t *srv)
     info.user = srv;
     info.vhost_name = "sobre";
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.retry_and_idle_policy = &idle_policy;
     if (srv->cfg->tls_cert) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
         info.ssl_cert_filepath = srv->cfg->tls_cert;

@@ -78,6 +78,20 @@ class ResumeTest(ServerTestCase):
         await a2.send({"type": "leave"})      # leave: no grace
         self.assertEqual((await b.expect("peer_left", timeout=1))["id"], ja["self"]["id"])
 
+    async def test_a_vanished_browser_leaves(self):
+        """No close, no FIN: the socket just goes silent. The server pings it, hangs up
+        at 14 s, then waits the grace period (2 s here): 35 s at most by default."""
+        a, ja = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        await a.expect("peer_joined")
+        start = time.monotonic()
+        a.ws.transport.pause_reading()        # reads nothing, answers no ping
+        left = await b.expect("peer_left", timeout=25)
+        waited = time.monotonic() - start
+        self.assertEqual(left["id"], ja["self"]["id"])
+        self.assertGreater(waited, 10)
+        self.assertLess(waited, 20)
+
     async def test_a_pending_offer_is_sent_again(self):
         a, _ = await self.joined_client("r", "Ana")
         b, jb = await self.joined_client("r", "Ben")
