@@ -19,6 +19,7 @@ const S = window.sobre = {
   err: null, micMsg: '', camMsg: '', needPassword: false,
   panel: null, unread: 0, speaking: new Set(), serverSpeaking: false, bw: null, link: {},
   log: [],   // what happened: lobby, joined, reconnecting, left (for the tests)
+  restart: () => restart(),
 };
 
 const roomFromUrl = () => {
@@ -159,11 +160,11 @@ function onError(m) {
     // The join was refused; the server closes the socket.
     S.sig.close();
     const transient = /room_full|server_full|rate_limited/.test(m.code);
-    if (S.inMeeting && transient) retry();   // our old session may not be gone yet
+    if (S.inMeeting && transient) retry();   // a fresh join (the old session expired) may wait
     else lobbyError(m.code, m.message);
     return;
   }
-  if (m.code === 'media_failed') return reconnect();
+  if (m.code === 'media_failed') return restart();
   if (m.code === 'video_disabled') {
     S.limits.video = false;
     if (S.cam) S.cam.stop();
@@ -174,11 +175,15 @@ function onError(m) {
   ui.status(errorText(m.code, m.message), false, true);
 }
 
+// A joined: the first one, a resumed session (same id: both peer connections lived on),
+// or a new session after a drop (new id: new peer connections).
 function joined(m) {
   const again = S.inMeeting;
+  const resumed = again && S.pub && S.self && m.self.id === S.self.id;
+  if (!resumed) teardown();
   Object.assign(S, {
     inSession: true, inMeeting: true, busy: false, retries: 0, err: null, self: m.self,
-    limits: m.limits || {}, resume: m.resume, recv: new Map(), speaking: new Set(),
+    limits: m.limits || {}, resume: m.resume, speaking: new Set(),
     peers: new Map((m.peers || []).map((p) => [p.id, p])),
   });
   S.log.push('joined');
@@ -191,14 +196,28 @@ function joined(m) {
   }
   document.body.classList.remove('reconnecting');
   ui.status(again ? t('reconnected') : '');
-  startMedia();
+  if (resumed) resync();
+  else startMedia();
   refresh();
 }
 
+// After a resume: the new socket carries on; what was sent meanwhile is sent again.
+function resync() {
+  S.pub.sig = S.sub.sig = S.sig;
+  S.recv = S.sub.tracks();
+  if (S.pub.dirty) S.pub.run(() => S.pub.negotiate()).catch(mediaError);
+  if (S.mic) S.sig.send({ type: 'mute', kind: 'audio', muted: !S.micOn });
+  if (S.audioOnly) S.sig.send({ type: 'prefs', audio_only: true });
+  if (S.pub.pc.connectionState !== 'connected') S.pub.restart().catch(mediaError);
+}
+
 function startMedia() {
-  const sig = S.sig;
-  S.sub = new Subscriber(sig, (recv) => { S.recv = recv; refresh(); },
-    (st) => { if (st === 'failed' && sig === S.sig) reconnect(); });
+  const sig = S.sig, sub = S.sub = new Subscriber(sig, (recv) => {
+    if (sub === S.sub) {
+      S.recv = recv;
+      refresh();
+    }
+  }, (st) => { if (st === 'failed' && sub === S.sub) restart(); });
   S.pub = new Publisher(sig, pubState);
   S.pubRestarts = 0;
   if (S.limits.video === false && S.cam) {
@@ -216,12 +235,12 @@ function startMedia() {
 }
 
 function mediaError(e) {
-  if (e && e.code === 'closed') return;
+  if (e && (e.code === 'closed' || (e.code === 'timeout' && !S.inSession))) return;
   console.warn('publish:', e);
   ui.status(errorText(e && e.code ? e.code : 'internal', e && e.message), false, true);
 }
 
-// The publish connection: ICE restart when its path fails (a network change), a new
+// The publish connection: ICE restart when its path fails (a network change), a fresh
 // session after three restarts in a row.
 function pubState(st) {
   const pub = S.pub;
@@ -229,7 +248,7 @@ function pubState(st) {
   if (st === 'failed' || st === 'disconnected') {
     setTimeout(() => {
       if (pub !== S.pub || !/failed|disconnected/.test(pub.pc.connectionState)) return;
-      if (S.pubRestarts++ >= 3) reconnect();
+      if (S.pubRestarts++ >= 3) restart();
       else pub.restart().catch(mediaError);
     }, st === 'failed' ? 0 : 3000);
   }
@@ -248,23 +267,31 @@ function teardown() {
   S.inSession = false;
 }
 
-// The socket dropped (server closed it, network lost): reconnect if in a meeting.
+// The socket dropped (server closed it, network lost): rejoin with the resume token.
+// The server keeps the session and its media for a while (docs/protocol-notes.md), so
+// the peer connections are kept too; if the session is gone, joined() makes new ones.
 function dropped(sig) {
   if (sig !== S.sig || S.leaving) return;
   if (S.inMeeting) retry();
   else if (S.busy) lobbyError('connect');
 }
 
-// This page decides to start over (media failed, connection dead).
-function reconnect() {
-  if (S.sig) S.sig.close();
+// The media of this session failed: leave it and start a fresh one (others see a
+// leave and a join).
+function restart() {
+  S.resume = null;
+  if (S.sig) {
+    S.sig.send({ type: 'leave' });
+    S.sig.close();
+  }
+  teardown();
   retry();
 }
 
-// Rejoins after a growing delay (0.5 s, 1 s, 2 s... at most 10 s), with resume.
-// The local tracks are kept; both peer connections are made anew.
+// Rejoins after a growing delay (0.5 s, 1 s, 2 s... at most 10 s). The local tracks
+// are kept.
 function retry() {
-  teardown();
+  S.inSession = false;
   S.log.push('reconnecting');
   document.body.classList.add('reconnecting');
   ui.status(t('reconnecting'), true, true);

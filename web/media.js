@@ -99,8 +99,10 @@ export class Publisher {
     const r = await this.sig.request({ type: 'publish', sdp: this.pc.localDescription.sdp });
     if (r.type !== 'answer') {
       await this.pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+      if (r.code === 'closed' || r.code === 'timeout') this.dirty = true;   // again after a resume
       throw r;
     }
+    this.dirty = false;
     await this.pc.setRemoteDescription({ type: 'answer', sdp: r.sdp });
   }
 

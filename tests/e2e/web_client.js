@@ -13,9 +13,11 @@
 //              screen: video from it again on Firefox;
 //   three      a third participant (Chromium) joins by the link (screenshot meeting3.png),
 //              then its page is narrowed to 360 px (phone.png, no horizontal scrolling);
-//   reconnect  the test closes Chromium's WebSocket: the page shows "reconnecting", joins
-//              again without a reload, and media flows both ways again; then an ICE
-//              restart of its publish connection;
+//   reconnect  the test closes Chromium's WebSocket: the page shows "reconnecting",
+//              resumes its session (same id, the others see nothing) without a reload,
+//              media flows both ways; then a fresh session (what a media failure
+//              triggers: new id, new peer connections), media again; then an ICE restart
+//              of its publish connection;
 //   leave      Firefox leaves: its tile disappears on the others;
 //   errors     room full, password asked / wrong / right, unknown room: the sentences.
 // Screenshots go to $SOBRE_E2E_OUT or ./web_client-output (CTest: the build tree) and
@@ -145,15 +147,27 @@ runWebTest('web_client', ROOMS, async (ctx) => {
     if (narrow.sw > narrow.w) throw new StageError('phone', `horizontal scrolling at 360 px: ${JSON.stringify(narrow)}`);
     await chloe.screenshot('phone.png');
 
-    // reconnection: the socket dropped under the page
+    // reconnection: the socket dropped under the page; the server keeps the session for
+    // a while, the page rejoins with its resume token: same peer id, same media.
     await alice.eval(() => { window.__e2eMarker = 'no reload'; return '1'; });
     const before = await alice.probe();
+    const bobSaw = (await bob.probe('Alice')).id;
     await alice.eval(() => { window.sobre.sig.ws.close(); return '1'; });
     await alice.waitFor('reconnect', '"reconnecting" shown', 5000, () =>
         window.sobre.log.slice(-3).includes('reconnecting') && !document.getElementById('status').hidden);
-    const back = await alice.until('reconnect', 'in the meeting again', 20000, (s) =>
-        s.inSession && s.self !== before.self && s.log.lastIndexOf('joined') > s.log.lastIndexOf('reconnecting'));
+    let back = await alice.until('reconnect', 'in the meeting again', 20000, (s) =>
+        s.inSession && s.log.lastIndexOf('joined') > s.log.lastIndexOf('reconnecting'));
     if (back.marker !== 'no reload') throw new StageError('reconnect', 'the page was reloaded');
+    log(`alice is back as ${back.self} (was ${before.self}) without a reload`);
+    if (back.self !== before.self) throw new StageError('reconnect', `not resumed: new id ${back.self}, was ${before.self}`);
+    await Promise.all([flowing(alice, 'Bob'), flowing(bob, 'Alice'), flowing(chloe, 'Alice')]);
+    if ((await bob.probe('Alice')).id !== bobSaw) throw new StageError('reconnect', 'bob saw alice leave and come back');
+
+    // a fresh session (what the page does when its media fails, or when the session
+    // expired before the socket came back): new id, new peer connections.
+    await alice.eval(() => { window.sobre.restart(); return '1'; });
+    back = await alice.until('reconnect', 'in the meeting again in a new session', 20000, (s) =>
+        s.inSession && s.self !== before.self && s.log.lastIndexOf('joined') > s.log.lastIndexOf('reconnecting'));
     log(`alice rejoined as ${back.self} (was ${before.self}) without a reload`);
     await Promise.all([flowing(alice, 'Bob'), flowing(chloe, 'Alice'), flowing(bob, 'Alice', { audio: false })]);
     // Known server issue: Firefox gets no audio on a recycled first m-line (mid 0, which
