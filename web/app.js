@@ -42,6 +42,7 @@ async function startMic(deviceId) {
   try {
     S.mic = await getTrack('audio', deviceId);
     S.micMsg = '';
+    if (S.pub) S.pub.set('audio', S.mic).catch(mediaError);   // allowed after joining
     if (!S.inMeeting) {
       const bar = $('level'), m = bar.parentNode;
       S.stopMeter = meter(S.mic, (v) => {
@@ -344,10 +345,9 @@ function leave() {
 
 async function toggleMic() {
   if (!S.mic) {
+    S.micOn = true;
     await startMic();
     if (!S.mic) return ui.status(t(S.micMsg), false, true);
-    S.micOn = true;
-    if (S.pub) S.pub.set('audio', S.mic).catch(mediaError);
   } else {
     S.micOn = !S.micOn;
   }

@@ -18,7 +18,9 @@
 //              media flows both ways; then a fresh session (what a media failure
 //              triggers: new id, new peer connections), media again; then an ICE restart
 //              of its publish connection;
+//   audio-only Chloé asks for audio only: no more video frames, initials on the tile;
 //   leave      Firefox leaves: its tile disappears on the others;
+//   listen     a page whose microphone is refused says so, joins, sees and hears;
 //   errors     room full, password asked / wrong / right, unknown room: the sentences.
 // Screenshots go to $SOBRE_E2E_OUT or ./web_client-output (CTest: the build tree) and
 // must not be blank. See lib/web.js.
@@ -146,6 +148,20 @@ runWebTest('web_client', ROOMS, async (ctx) => {
     const narrow = await chloe.eval(() => JSON.stringify({ sw: document.documentElement.scrollWidth, w: innerWidth }));
     if (narrow.sw > narrow.w) throw new StageError('phone', `horizontal scrolling at 360 px: ${JSON.stringify(narrow)}`);
     await chloe.screenshot('phone.png');
+    await chloe.viewport(1280, 720);
+
+    // audio-only mode: no more video received, the tile shows initials; then video again
+    await chloe.click('#baudio');
+    await chloe.until('audio only', 'Alice\'s tile without video', 5000, (s) => s.tile && !s.tile.video, 'Alice');
+    await sleep(1000);
+    const v0 = await chloe.probe('Alice');
+    await sleep(2000);
+    const v1 = await chloe.probe('Alice');
+    log(`chloe <- alice in audio-only mode: video frames ${v0.video.frames} -> ${v1.video.frames}, audio bytes ${v0.audio.bytes} -> ${v1.audio.bytes} over 2 s`);
+    if (v1.video.frames > v0.video.frames + 2) throw new StageError('audio only', `video still decoded: ${v0.video.frames} -> ${v1.video.frames}`);
+    if (v1.audio.bytes <= v0.audio.bytes) throw new StageError('audio only', 'the audio stopped too');
+    await chloe.click('#baudio');
+    await flowing(chloe, 'Alice');
 
     // reconnection: the socket dropped under the page; the server keeps the session for
     // a while, the page rejoins with its resume token: same peer id, same media.
@@ -194,6 +210,23 @@ runWebTest('web_client', ROOMS, async (ctx) => {
     await bob.waitFor('leave', 'the "you left" screen', 5000, () => document.body.dataset.view === 'ended');
     await alice.waitFor('leave', 'Bob\'s tile gone', 10000, (id) => !document.querySelector(`.tile[data-peer="${id}"]`), bobId);
     await chloe.waitFor('leave', 'Bob\'s tile gone', 10000, (id) => !document.querySelector(`.tile[data-peer="${id}"]`), bobId);
+
+    // listen-only: no microphone allowed; the page says so, joins, hears and sees
+    const lou = await ctx.page(cb, 'lou (chromium, microphone refused)');
+    await lou.page.addInitScript(() => {
+        navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused by the test', 'NotAllowedError'));
+    });
+    await lou.goto(invite.link);
+    await lou.waitFor('listen-only', 'the microphone message', 5000, () => {
+        const m = document.getElementById('micmsg');
+        return !m.hidden && /listen-only/.test(m.textContent);
+    });
+    await lou.type('#name', 'Lou');
+    await lou.click('#join');
+    await inMeeting(lou);
+    await flowing(lou, 'Alice');
+    await alice.until('listen-only', 'Lou\'s tile with the microphone off', 5000, (s) => s.tile && s.tile.muteIcon && !s.tile.video, 'Lou');
+    await lou.click('#bleave');
 
     // errors: room full (in English, then in French), password, unknown room
     const dora = await ctx.page(cb, 'dora (chromium)');
