@@ -22,8 +22,8 @@ struct media_sub {
         char track_id[16];
         sdp_kind_t kind;
         bool subscribed; /* the worker forwards it */
+        bool paused;     /* ... or would, but this participant should not get it now */
     } tracks[MAX_TRACKS];
-    bool video_paused;
     size_t ntracks;
 };
 
@@ -99,6 +99,7 @@ int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t)
     s->tracks[s->ntracks].id = t->id;
     snprintf(s->tracks[s->ntracks].track_id, sizeof s->tracks[0].track_id, "%s", t->track_id);
     s->tracks[s->ntracks].subscribed = false;
+    s->tracks[s->ntracks].paused = false;
     s->tracks[s->ntracks].kind = t->kind;
     s->ntracks++;
     return 0;
@@ -162,21 +163,22 @@ static router_sub_t *router_sub_of(const sdp_sub_track_info_t *info, uint32_t tr
     return rs;
 }
 
-static void pause(media_t *m, const media_sub_t *s, size_t i)
+static void post_pause(media_t *m, const media_sub_t *s, size_t i)
 {
     worker_cmd_t cmd = {.kind = WORKER_CMD_PAUSE,
                         .id = s->transport,
                         .track = s->tracks[i].id,
-                        .muted = s->video_paused};
+                        .muted = s->tracks[i].paused};
     media_post(m, s->worker, &cmd);
 }
 
-void media_sub_pause_video(media_t *m, media_sub_t *s, bool paused)
+void media_sub_set_paused(media_t *m, media_sub_t *s, uint32_t track, bool paused)
 {
-    if (s->video_paused == paused) return;
-    s->video_paused = paused;
-    for (size_t i = 0; i < s->ntracks; i++)
-        if (s->tracks[i].subscribed && s->tracks[i].kind == SDP_KIND_VIDEO) pause(m, s, i);
+    for (size_t i = 0; i < s->ntracks; i++) {
+        if (s->tracks[i].id != track || s->tracks[i].paused == paused) continue;
+        s->tracks[i].paused = paused;
+        if (s->tracks[i].subscribed) post_pause(m, s, i);
+    }
 }
 
 static int create_transport(media_t *m, media_sub_t *s, char *err, size_t errlen)
@@ -217,7 +219,7 @@ int media_sub_answer(media_t *m, media_sub_t *s, const char *sdp, size_t len, ch
                             .sub = router_sub_of(&info, s->tracks[i].id)};
         if (media_post(m, s->worker, &cmd) != 0) continue;
         s->tracks[i].subscribed = true;
-        if (s->video_paused && s->tracks[i].kind == SDP_KIND_VIDEO) pause(m, s, i);
+        if (s->tracks[i].paused) post_pause(m, s, i);
     }
     return 0;
 }

@@ -32,9 +32,9 @@ void media_sub_remove(media_t *m, media_sub_t *s, const media_track_t *t);
  * logged). */
 char *media_sub_offer(media_sub_t *s);
 
-/* Audio-only mode (prefs.audio_only): the worker stops sending this participant video,
- * now and for the video tracks subscribed later. */
-void media_sub_pause_video(media_t *m, media_sub_t *s, bool paused);
+/* Whether the worker should hold back one of the tracks it carries (audio-only mode,
+ * last_n): applied now, or when the track's subscription starts. */
+void media_sub_set_paused(media_t *m, media_sub_t *s, uint32_t track, bool paused);
 
 /* The offer waiting for its answer (to send again after a resume), or NULL. */
 const char *media_sub_pending_offer(const media_sub_t *s);

@@ -44,6 +44,7 @@ struct session {
     media_publisher_t pub; /* the publish connection and its tracks */
     media_sub_t *sub;      /* the subscribe connection: others' tracks (not in echo rooms) */
     bool speaking;         /* its audio carries speech (the worker judges) */
+    uint64_t spoke;        /* env->speech_clock when it last started speaking; 0: never */
     uint8_t loudness;
     struct {
         bool audio_only;
@@ -222,6 +223,56 @@ static void stop_speaking(session_t *s)
     broadcast_speaking(s);
 }
 
+/* ---- media: who receives which video ---- */
+
+static bool publishes_video(const session_t *s)
+{
+    for (size_t t = 0; t < s->pub.ntracks; t++)
+        if (s->pub.tracks[t].kind == SDP_KIND_VIDEO) return true;
+    return false;
+}
+
+/* Whether o (at join position io) is among the n latest speakers s may see: fewer than
+ * n other video publishers spoke more recently (or as recently, having joined earlier). */
+static bool among_latest(peer_t *const *members, size_t count, const session_t *s,
+                         const session_t *o, size_t io, int n)
+{
+    int ahead = 0;
+    for (size_t k = 0; k < count; k++) {
+        const session_t *q = members[k]->owner;
+        if (q == s || q == o || !publishes_video(q)) continue;
+        if (q->spoke > o->spoke || (q->spoke == o->spoke && k < io)) ahead++;
+    }
+    return ahead < n;
+}
+
+/* Sets which videos s receives: none in audio-only mode; else those of the room's
+ * last_n most recent speakers (the participant's own last_n may lower it; 0: all). */
+static void apply_video_policy(session_t *s)
+{
+    if (!s->sub || !s->peer.room) return;
+    int n = room_caps(s->peer.room)->last_n;
+    if (s->prefs.last_n > 0 && (n == 0 || s->prefs.last_n < n)) n = s->prefs.last_n;
+    peer_t *const *members;
+    size_t count = room_members(s->peer.room, &members);
+    for (size_t i = 0; i < count; i++) {
+        session_t *o = members[i]->owner;
+        if (o == s) continue;
+        bool shown = !s->prefs.audio_only && (n == 0 || among_latest(members, count, s, o, i, n));
+        for (size_t t = 0; t < o->pub.ntracks; t++)
+            if (o->pub.tracks[t].kind == SDP_KIND_VIDEO)
+                media_sub_set_paused(s->env->media, s->sub, o->pub.tracks[t].id, !shown);
+    }
+}
+
+static void apply_video_policy_all(session_t *s)
+{
+    peer_t *const *members;
+    size_t count = s->peer.room ? room_members(s->peer.room, &members) : 0;
+    for (size_t i = 0; i < count; i++)
+        apply_video_policy(members[i]->owner);
+}
+
 /* ---- media: tracks and subscribe offers ---- */
 
 /* Sends the next subscribe offer if the tracks changed and none is unanswered. */
@@ -298,6 +349,7 @@ static void leave_room(session_t *s)
         broadcast(s, json_pack("{ss ss}", "type", "peer_left", "id", s->peer.id), false);
     stop_speaking(s);
     close_transport(s);
+    apply_video_policy_all(s); /* its video no longer takes a last_n place */
     if (s->peer.room) hub_leave(s->env->hub, &s->peer);
 }
 
@@ -451,6 +503,7 @@ static void on_join(session_t *s, const json_t *msg, const json_t *id)
     if (!room_caps(s->peer.room)->echo) {
         s->sub = media_sub_new(s->env->media, room);
         offer_others_tracks(s);
+        apply_video_policy(s);
     }
 }
 
@@ -473,13 +526,11 @@ static void on_mute(session_t *s, const json_t *msg)
 static void on_prefs(session_t *s, const json_t *msg)
 {
     const json_t *v;
-    if ((v = json_object_get(msg, "audio_only"))) {
-        s->prefs.audio_only = json_is_true(v);
-        if (s->sub) media_sub_pause_video(s->env->media, s->sub, s->prefs.audio_only);
-    }
+    if ((v = json_object_get(msg, "audio_only"))) s->prefs.audio_only = json_is_true(v);
     if ((v = json_object_get(msg, "max_video_kbps")))
         s->prefs.max_video_kbps = (int)json_integer_value(v);
     if ((v = json_object_get(msg, "last_n"))) s->prefs.last_n = (int)json_integer_value(v);
+    apply_video_policy(s);
 }
 
 static void on_publish(session_t *s, const json_t *msg, const json_t *id)
@@ -517,6 +568,7 @@ static void on_publish(session_t *s, const json_t *msg, const json_t *id)
             media_mute_track(s->env->media, tr, true);
     }
     offer_changes_to_others(s, &res);
+    apply_video_policy_all(s);
     free(res.ended);
 }
 
@@ -547,6 +599,10 @@ static void on_speaking(session_env_t *env, const worker_event_t *ev)
             s->speaking = ev->speaking;
             s->loudness = ev->loudness;
             broadcast_speaking(s);
+            if (ev->speaking) {
+                s->spoke = ++env->speech_clock;
+                apply_video_policy_all(s); /* last_n follows the speakers */
+            }
             return;
         }
     }
@@ -577,6 +633,7 @@ void session_on_media_event(session_env_t *env, const worker_event_t *ev)
     if (!publish) return;
     end_tracks(s);
     media_publisher_release(s->env->media, &s->pub); /* the next publish starts afresh */
+    apply_video_policy_all(s);
     if (s->peer.audio || s->peer.video) {
         s->peer.audio = s->peer.video = false;
         broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)),

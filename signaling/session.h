@@ -24,6 +24,7 @@ typedef struct session_env {
     const config_t *cfg;
     media_t *media;
     session_t *all; /* every open session (list head, maintained by this module) */
+    uint64_t speech_clock; /* counts starts of speech: orders the latest speakers */
     size_t count;
 } session_env_t;
 
