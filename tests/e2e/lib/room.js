@@ -95,10 +95,16 @@ class Participant {
         return res;
     }
 
-    async publish() {
-        const res = await this.call('publish', VIDEO, 30000);
+    // opts.videoCodec ('H264'): the video transceiver is limited to that codec (and RTX)
+    // with setCodecPreferences (lib/room_agent.js).
+    async publish(opts = {}) {
+        const res = await this.call('publish', Object.assign({}, VIDEO, opts), 30000);
         if (!res.ok) {
             let msg = `${this.name}: ${res.message}`;
+            if (res.capabilities) {
+                msg += `; RTCRtpSender.getCapabilities('video'): ${JSON.stringify(res.capabilities)}` +
+                    `; RTCRtpReceiver.getCapabilities('video'): ${JSON.stringify(res.receiverCapabilities)}`;
+            }
             if (res.code === 'sdp_rejected' && /not supported/.test(res.message)) {
                 msg += ' <-- this sobre does not forward between participants yet ' +
                     '(publish in an ordinary room is refused until signaling/ and sfu/ ' +
@@ -106,7 +112,8 @@ class Participant {
             }
             throw new StageError(res.stage, msg);
         }
-        log(`${this.name}: publish answered`);
+        log(`${this.name}: publish answered` + (res.videoPreferences ? `; video codec ` +
+            `preferences ${JSON.stringify(res.videoPreferences)}` : ''));
     }
 
     // ICE then DTLS of the publish ('pub') or subscribe ('sub') connection.

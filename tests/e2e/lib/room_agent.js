@@ -199,9 +199,37 @@ function installAgent() {
         return { ok: true, stage: 'join', self: m.self, peers: m.peers, limits: m.limits };
     };
 
-    // getUserMedia, then the publish offer (sendonly) and the server's answer.
-    // { ok, stage, message }
-    A.publish = async ({ width, height, frameRate }) => {
+    // The video codec preferences for `want` ('H264': packetization-mode 1, constrained
+    // baseline 42e01f first, then the other packetization-mode 1 baseline ones, then RTX;
+    // nothing else, so that the publisher cannot fall back to another codec), from
+    // RTCRtpSender.getCapabilities('video'). { codecs } or { error, capabilities }.
+    const videoPreferences = (want) => {
+        const caps = (RTCRtpSender.getCapabilities('video') || { codecs: [] }).codecs;
+        const fmtp = (c, k) => {
+            const m = new RegExp(`(?:^|;)\\s*${k}=([^;]*)`).exec(c.sdpFmtpLine || '');
+            return m ? m[1].toLowerCase() : null;
+        };
+        const mime = `video/${want}`.toLowerCase();
+        const rank = (c) => {
+            if (c.mimeType.toLowerCase() !== mime) return 0;
+            if (mime !== 'video/h264') return 1;
+            if (fmtp(c, 'packetization-mode') !== '1') return 0;
+            const plid = fmtp(c, 'profile-level-id') || '';
+            if (plid === '42e01f') return 3;
+            return plid.startsWith('42') ? 2 : 0;
+        };
+        const main = caps.filter((c) => rank(c) > 0).sort((a, b) => rank(b) - rank(a));
+        const describe = (c) => `${c.mimeType}${c.sdpFmtpLine ? ` ${c.sdpFmtpLine}` : ''}`;
+        if (!main.length) return { error: `no ${want} codec in RTCRtpSender.getCapabilities('video')`,
+                                   capabilities: caps.map(describe) };
+        const rtx = caps.filter((c) => c.mimeType.toLowerCase() === 'video/rtx');
+        return { codecs: [...main, ...rtx], described: [...main, ...rtx].map(describe) };
+    };
+
+    // getUserMedia, then the publish offer (sendonly) and the server's answer. With
+    // videoCodec (e.g. 'H264'), the video transceiver is limited to that codec (and RTX)
+    // with setCodecPreferences. { ok, stage, message, videoPreferences }
+    A.publish = async ({ width, height, frameRate, videoCodec }) => {
         try {
             A.stream = await bounded(navigator.mediaDevices.getUserMedia(
                 { audio: true, video: { width, height, frameRate } }), 10000, 'getUserMedia');
@@ -211,8 +239,19 @@ function installAgent() {
         try {
             A.pub = new RTCPeerConnection({ iceServers: [] });
             watch(A.pub, 'publish', A.pubStates);
-            for (const track of [...A.stream.getAudioTracks(), ...A.stream.getVideoTracks()])
-                A.pub.addTransceiver(track, { direction: 'sendonly', streams: [A.stream] });
+            for (const track of [...A.stream.getAudioTracks(), ...A.stream.getVideoTracks()]) {
+                const t = A.pub.addTransceiver(track, { direction: 'sendonly', streams: [A.stream] });
+                if (track.kind !== 'video' || !videoCodec) continue;
+                const prefs = videoPreferences(videoCodec);
+                if (prefs.error) {
+                    return { ok: false, stage: 'codec', message: prefs.error,
+                             capabilities: prefs.capabilities,
+                             receiverCapabilities: ((RTCRtpReceiver.getCapabilities('video') ||
+                                 { codecs: [] }).codecs).map((c) => `${c.mimeType} ${c.sdpFmtpLine || ''}`) };
+                }
+                t.setCodecPreferences(prefs.codecs);
+                A.videoPreferences = prefs.described;
+            }
             await A.pub.setLocalDescription(await A.pub.createOffer());
             // A complete offer (host candidates included) reads better in the logs; ICE-lite
             // needs none. Bounded: 3 s.
@@ -244,7 +283,7 @@ function installAgent() {
                      message: `setRemoteDescription(answer) refused it: ${errText(e)}` };
         }
         pcState(A.pub, A.pubStates);
-        return { ok: true, stage: 'publish answer' };
+        return { ok: true, stage: 'publish answer', videoPreferences: A.videoPreferences || null };
     };
 
     // A request that gets {"type":"ok"} back (mute, prefs, chat): { ok, message }
