@@ -86,8 +86,9 @@ class Participant {
         return p ? `${p.name} (${id})` : `${id}`;
     }
 
-    async connect() {
-        const res = await this.call('connect', { wsUrl: this.ctx.server.wsUrl, room: ROOM, name: this.name });
+    // room: one of runRoomTest's opts.rooms (default: the test's ordinary room).
+    async connect(room = ROOM) {
+        const res = await this.call('connect', { wsUrl: this.ctx.server.wsUrl, room, name: this.name });
         if (!res.ok) throw new StageError('join', `${this.name}: ${res.message}`);
         this.id = res.self.id;
         log(`${this.name} joined as ${this.id}; peers already there: ` +
@@ -456,7 +457,8 @@ async function runRoomTest(testName, body, opts = {}) {
     watchdog.unref();
     const server = new Sobre(args.sobre, args.webRoot, {
         // An ordinary room with the default caps.
-        rooms: { [ROOM]: opts.room || {} },
+        // plus opts.rooms (name -> room object), e.g. one with another last_n.
+        rooms: Object.assign({ [ROOM]: opts.room || {} }, opts.rooms || {}),
         announce: ['127.0.0.1'],
     });
     const browsers = [];
