@@ -447,7 +447,10 @@ function refresh() {
   for (const p of S.peers.values()) {
     const r = S.recv.get(p.id) || {};
     if (r.audio) audio.set(p.id, r.audio.track);
-    const v = !S.audioOnly && p.video && !p.muted_video && r.video ? r.video.track : null;
+    // A video the server pauses (last_n, bandwidth) mutes its track: initials then.
+    const track = r.video && r.video.track;
+    if (track) track.onmute = track.onunmute = refresh;
+    const v = !S.audioOnly && p.video && !p.muted_video && track && !track.muted ? track : null;
     list.push({ id: p.id, name: p.name, muted: !p.audio || p.muted_audio, video: v,
       speaking: S.speaking.has(p.id) });
   }
