@@ -425,7 +425,7 @@ function refresh() {
   $('roomname').textContent = S.room;
   const talking = S.mic && S.micOn;
   ui.button('bmic', talking, talking ? 'mute' : 'unmute');
-  ui.button('bcam', cam, cam ? 'camOff' : 'camOn');
+  ui.button('bcam', cam, S.limits.video === false ? 'videoOff' : cam ? 'camOff' : 'camOn');
   ui.button('bshare', !!S.screen, S.screen ? 'stopShare' : 'share');
   $('bcam').disabled = $('bshare').disabled = S.limits.video === false;
   ui.button('baudio', S.audioOnly);

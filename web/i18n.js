@@ -8,7 +8,7 @@ const S = {
     intro: 'Audio first: your camera stays off unless you turn it on.',
     room: 'Room name', roomHint: 'letters, digits, dot, dash, underscore',
     name: 'Your name', password: 'Room password', join: 'Join', joining: 'Joining…',
-    mic: 'Microphone', level: 'Microphone level', camera: 'Camera', preview: 'Camera preview',
+    mic: 'Microphone', level: 'Microphone level', preview: 'Camera preview',
     camOn: 'Turn camera on', camOff: 'Turn camera off',
     noMic: 'No microphone found: you will join listen-only.',
     micDenied: 'Microphone access was refused: you will join listen-only. Allow it in the browser to speak.',
@@ -45,7 +45,7 @@ const S = {
     intro: 'L’audio d’abord : votre caméra reste éteinte sauf si vous l’allumez.',
     room: 'Nom de la salle', roomHint: 'lettres, chiffres, point, tiret, tiret bas',
     name: 'Votre nom', password: 'Mot de passe de la salle', join: 'Rejoindre', joining: 'Connexion…',
-    mic: 'Micro', level: 'Niveau du micro', camera: 'Caméra', preview: 'Aperçu de la caméra',
+    mic: 'Micro', level: 'Niveau du micro', preview: 'Aperçu de la caméra',
     camOn: 'Allumer la caméra', camOff: 'Éteindre la caméra',
     noMic: 'Aucun micro trouvé : vous rejoindrez en écoute seule.',
     micDenied: 'L’accès au micro a été refusé : vous rejoindrez en écoute seule. Autorisez-le dans le navigateur pour parler.',
@@ -101,6 +101,8 @@ export function apply(root = document) {
     el.title = t(el.dataset.tl);
   }
   for (const el of root.querySelectorAll('[data-tp]')) el.placeholder = t(el.dataset.tp);
+  const b = document.getElementById('lang');
+  if (b) b.lang = lang === 'fr' ? 'en' : 'fr';   // the switch speaks the other language
 }
 
 export function toggle() {
