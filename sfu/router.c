@@ -68,8 +68,15 @@ struct track {
     size_t n_outs, cap_outs;
 };
 
+/* A subscriber's latest REMB, reported when it moves by 10% or more. */
+typedef struct estimate {
+    uint32_t ep, bps;
+} estimate_t;
+
 struct router {
     router_out_t out;
+    estimate_t *estimates;
+    size_t n_estimates, cap_estimates;
     track_t **tracks;
     size_t n_tracks, cap_tracks;
     uint32_t own_ssrc; /* sender SSRC of the feedback the server itself writes */
@@ -204,6 +211,12 @@ static void forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const
     if (!buf) return;
     size_t n = rewrite_into(o, pkt, len, h, seq, ts, buf, cap);
     if (n == 0) return;
+    /* abs-send-time says when the packet left the sender: now it leaves us. The
+     * subscriber's browser measures our downlink from it (its REMB). */
+    uint8_t ast_id = o->track->spec.abs_send_time_ext;
+    if (ast_id && o->spec.ext_map[ast_id])
+        rtp_ext_set_abs_send_time(buf, h, o->spec.ext_map[ast_id],
+                                  (uint32_t)(((now % 64000) << 18) / 1000) & 0xffffff);
     size_t slot = seq % SEQ_RING;
     o->ring[slot].out_seq = seq;
     o->ring[slot].in_seq = h->seq;
@@ -370,6 +383,32 @@ static void answer_nack(router_t *r, out_t *o, uint16_t seq)
     r->out.end(r->out.arg, o->spec.subscriber, (size_t)m, false);
 }
 
+static bool is_subscriber(const router_t *r, uint32_t ep)
+{
+    for (size_t i = 0; i < r->n_tracks; i++)
+        if (out_index(r->tracks[i], ep) < r->tracks[i]->n_outs) return true;
+    return false;
+}
+
+static void note_estimate(router_t *r, uint32_t ep, uint32_t bps)
+{
+    size_t i = 0;
+    while (i < r->n_estimates && r->estimates[i].ep != ep)
+        i++;
+    if (i == r->n_estimates) {
+        if (r->n_estimates == r->cap_estimates) { /* a new subscriber: control rate */
+            r->cap_estimates = r->cap_estimates ? 2 * r->cap_estimates : 8;
+            r->estimates = xrealloc(r->estimates, r->cap_estimates * sizeof *r->estimates);
+        }
+        r->estimates[r->n_estimates++] = (estimate_t){ep, 0};
+    }
+    estimate_t *e = &r->estimates[i];
+    uint64_t diff = bps > e->bps ? bps - e->bps : e->bps - bps;
+    if (e->bps && diff * 10 < e->bps) return;
+    e->bps = bps;
+    if (r->out.estimate) r->out.estimate(r->out.arg, ep, bps);
+}
+
 static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_t now)
 {
     rtcp_fb_t fb;
@@ -387,6 +426,10 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
                 (o = out_by_ssrc(r, from, ssrc)))
                 request_keyframe(r, o->track, now);
         }
+    } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_AFB) {
+        rtcp_remb_t remb;
+        if (rtcp_parse_remb(&fb, &remb) == 0 && is_subscriber(r, from))
+            note_estimate(r, from, remb.bitrate > UINT32_MAX ? UINT32_MAX : (uint32_t)remb.bitrate);
     } else if (p->pt == RTCP_PT_RTPFB && fb.fmt == RTCP_RTPFB_NACK) {
         out_t *o = out_by_ssrc(r, from, fb.media_ssrc);
         uint16_t seqs[NACK_MAX];

@@ -29,6 +29,9 @@ typedef struct router_out {
     uint8_t *(*begin)(void *arg, uint32_t to, size_t *cap);
     /* The buffer `begin` returned holds a plain packet of len bytes: protect, queue. */
     void (*end)(void *arg, uint32_t to, size_t len, bool rtcp);
+    /* A subscriber's downlink estimate changed (its browser's REMB, computed from the
+     * abs-send-time the router stamps on every packet it forwards). May be NULL. */
+    void (*estimate)(void *arg, uint32_t subscriber, uint32_t bps);
     /* An audio track started or stopped carrying speech (from its RFC 6464 levels,
      * judged each router_tick); loudness 0..127 (127 - dBov). May be NULL. */
     void (*speaking)(void *arg, uint32_t track, bool speaking, uint8_t loudness);
@@ -51,12 +54,13 @@ typedef struct router_track {
     uint32_t id;        /* chosen by the signalling side, unique in the worker */
     uint32_t publisher; /* endpoint */
     bool video;
-    uint32_t ssrc, rtx_ssrc; /* what the publisher sends; rtx 0: none */
-    uint32_t clock_rate;     /* 48000 or 90000 */
-    uint8_t codec[128];      /* router_codec_t of each payload type the publisher uses */
-    uint8_t rtx_apt[128];    /* the publisher's RTX PT -> the PT it repairs, 0: none */
-    uint8_t audio_level_ext; /* the publisher's id of ssrc-audio-level (RFC 6464), 0: none */
-    uint32_t max_bps;        /* the operator's cap, held with REMB each second; 0: none */
+    uint32_t ssrc, rtx_ssrc;   /* what the publisher sends; rtx 0: none */
+    uint32_t clock_rate;       /* 48000 or 90000 */
+    uint8_t codec[128];        /* router_codec_t of each payload type the publisher uses */
+    uint8_t rtx_apt[128];      /* the publisher's RTX PT -> the PT it repairs, 0: none */
+    uint8_t audio_level_ext;   /* the publisher's id of ssrc-audio-level (RFC 6464), 0: none */
+    uint32_t max_bps;          /* the operator's cap, held with REMB each second; 0: none */
+    uint8_t abs_send_time_ext; /* the publisher's id of abs-send-time, 0: none */
 } router_track_t;
 
 /* One subscriber's copy of a track. */

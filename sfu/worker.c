@@ -319,6 +319,15 @@ static void out_speaking(void *arg, uint32_t track, bool speaking, uint8_t loudn
     emit(w, &ev);
 }
 
+static void out_estimate(void *arg, uint32_t subscriber, uint32_t bps)
+{
+    worker_t *w = arg;
+    endpoint_t *ep = subscriber < w->eps_cap ? w->eps[subscriber] : NULL;
+    if (!ep) return;
+    worker_event_t ev = {.kind = WORKER_EV_ESTIMATE, .worker = w->index, .id = ep->id, .bps = bps};
+    emit(w, &ev);
+}
+
 /* -- datagrams */
 
 /* Garbage must not flood the log: one debug line a second at most, with the count of the
@@ -565,7 +574,11 @@ int worker_start(const worker_params_t *p, worker_t **out, char *err, size_t err
     w->commands = msgq_new(QUEUE_LEN, sizeof(worker_cmd_t));
     w->events = msgq_new(QUEUE_LEN, sizeof(worker_event_t));
     w->by_addr = addrmap_new();
-    router_out_t rout = {.begin = out_begin, .end = out_end, .speaking = out_speaking, .arg = w};
+    router_out_t rout = {.begin = out_begin,
+                         .end = out_end,
+                         .speaking = out_speaking,
+                         .estimate = out_estimate,
+                         .arg = w};
     w->router = router_new(&rout);
     timers_init(&w->timers);
     timers_node_init(&w->tick);

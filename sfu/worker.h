@@ -60,6 +60,7 @@ typedef enum {
     WORKER_EV_TRANSPORT_UP,     /* ICE and DTLS done: SRTP flows */
     WORKER_EV_TRANSPORT_CLOSED, /* consent expired, DTLS failed...: reason says; freed */
     WORKER_EV_SPEAKING,         /* audio track `track` started or stopped carrying speech */
+    WORKER_EV_ESTIMATE,         /* transport `id`'s downlink estimate is now `bps` */
 } worker_event_kind_t;
 
 typedef struct worker_event {
@@ -71,6 +72,7 @@ typedef struct worker_event {
     uint32_t track;   /* SPEAKING */
     bool speaking;    /* SPEAKING */
     uint8_t loudness; /* SPEAKING: 0..127, 127 - dBov */
+    uint32_t bps;     /* ESTIMATE */
 } worker_event_t;
 
 /* Called on the worker thread after it queued an event: it must only wake the signalling

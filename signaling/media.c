@@ -213,6 +213,8 @@ static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am
     rt->rtx_ssrc = in_rtx;
     rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
     if (am->kind == SDP_KIND_VIDEO) rt->max_bps = (uint32_t)caps_video_kbps * 1000u;
+    int ast = sdp_ext_id(am, SDP_EXT_ABS_SEND_TIME);
+    rt->abs_send_time_ext = ast > 0 && ast < 256 ? (uint8_t)ast : 0;
     if (am->kind == SDP_KIND_AUDIO) {
         int id = sdp_ext_id(am, SDP_EXT_AUDIO_LEVEL);
         rt->audio_level_ext = id > 0 && id < 256 ? (uint8_t)id : 0;

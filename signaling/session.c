@@ -45,6 +45,9 @@ struct session {
     media_sub_t *sub;      /* the subscribe connection: others' tracks (not in echo rooms) */
     bool speaking;         /* its audio carries speech (the worker judges) */
     uint64_t spoke;        /* env->speech_clock when it last started speaking; 0: never */
+    uint32_t est_bps;      /* its downlink estimate (from its browser), 0: none yet */
+    uint32_t sent_kbps;    /* the last `bandwidth` it was sent */
+    const char *sent_video;
     uint8_t loudness;
     struct {
         bool audio_only;
@@ -232,37 +235,71 @@ static bool publishes_video(const session_t *s)
     return false;
 }
 
-/* Whether o (at join position io) is among the n latest speakers s may see: fewer than
- * n other video publishers spoke more recently (or as recently, having joined earlier). */
-static bool among_latest(peer_t *const *members, size_t count, const session_t *s,
-                         const session_t *o, size_t io, int n)
-{
-    int ahead = 0;
-    for (size_t k = 0; k < count; k++) {
-        const session_t *q = members[k]->owner;
-        if (q == s || q == o || !publishes_video(q)) continue;
-        if (q->spoke > o->spoke || (q->spoke == o->spoke && k < io)) ahead++;
-    }
-    return ahead < n;
-}
+#define VIDEO_FLOOR_BPS 100000 /* what a video needs at least to be worth showing */
 
-/* Sets which videos s receives: none in audio-only mode; else those of the room's
- * last_n most recent speakers (the participant's own last_n may lower it; 0: all). */
+/* Decides which videos s receives, audio first (DESIGN.md "Bandwidth"): none in
+ * audio-only mode; else the others' videos by priority (latest speakers first, then
+ * join order), keeping the room's last_n (or the participant's lower prefs.last_n) and
+ * what fits in its downlink estimate once every audio stream is counted. Tells the
+ * client (`bandwidth`) when the verdict changes. */
 static void apply_video_policy(session_t *s)
 {
     if (!s->sub || !s->peer.room) return;
-    int n = room_caps(s->peer.room)->last_n;
+    const config_room_t *caps = room_caps(s->peer.room);
+    int n = caps->last_n;
     if (s->prefs.last_n > 0 && (n == 0 || s->prefs.last_n < n)) n = s->prefs.last_n;
     peer_t *const *members;
     size_t count = room_members(s->peer.room, &members);
-    for (size_t i = 0; i < count; i++) {
+    session_t **order = xcalloc(count ? count : 1, sizeof *order);
+    size_t k = 0, audio = 0;
+    for (size_t i = 0; i < count; i++) { /* insertion by priority; join order breaks ties */
         session_t *o = members[i]->owner;
         if (o == s) continue;
-        bool shown = !s->prefs.audio_only && (n == 0 || among_latest(members, count, s, o, i, n));
-        for (size_t t = 0; t < o->pub.ntracks; t++)
-            if (o->pub.tracks[t].kind == SDP_KIND_VIDEO)
-                media_sub_set_paused(s->env->media, s->sub, o->pub.tracks[t].id, !shown);
+        audio += o->pub.ntracks && o->peer.audio;
+        if (!publishes_video(o)) continue;
+        size_t j = k++;
+        while (j > 0 && order[j - 1]->spoke < o->spoke) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = o;
     }
+    /* Budget for video: the estimate (when the browser gave one) less the audio, and at
+     * most the participant's max_video_kbps. */
+    int64_t budget = -1;
+    if (s->est_bps) budget = (int64_t)s->est_bps - (int64_t)audio * caps->audio_kbps * 1100;
+    if (s->prefs.max_video_kbps > 0 &&
+        (budget < 0 || budget > (int64_t)s->prefs.max_video_kbps * 1000))
+        budget = (int64_t)s->prefs.max_video_kbps * 1000;
+    /* Without simulcast a video cannot be thinned for one subscriber: it is shown when
+     * its floor fits (the publisher's encoder adapts between the floor and the cap), and
+     * paused only when even that does not. A paused video sends nothing, so a low floor
+     * also keeps the estimate from locking video out for good. */
+    int64_t cost = VIDEO_FLOOR_BPS < (int64_t)caps->video_kbps * 1000
+                       ? VIDEO_FLOOR_BPS
+                       : (int64_t)caps->video_kbps * 1000;
+    size_t shown = 0, fit = 0;
+    for (size_t i = 0; i < k; i++) {
+        bool wanted = !s->prefs.audio_only && (n == 0 || (int)i < n);
+        bool fits = budget < 0 || (int64_t)(fit + 1) * cost <= budget;
+        bool show = wanted && fits;
+        fit += wanted && fits;
+        shown += show;
+        for (size_t t = 0; t < order[i]->pub.ntracks; t++)
+            if (order[i]->pub.tracks[t].kind == SDP_KIND_VIDEO)
+                media_sub_set_paused(s->env->media, s->sub, order[i]->pub.tracks[t].id, !show);
+    }
+    size_t wanted_total = s->prefs.audio_only ? 0 : (n == 0 || (size_t)n > k ? k : (size_t)n);
+    free(order);
+    const char *state = shown == wanted_total ? "full" : shown == 0 ? "paused" : "reduced";
+    if (!s->est_bps) return; /* nothing to report before the first estimate */
+    uint32_t kbps = s->est_bps / 1000;
+    bool moved = s->sent_kbps == 0 || kbps * 5 < s->sent_kbps * 4 || kbps * 4 > s->sent_kbps * 5;
+    if (!moved && s->sent_video == state) return;
+    s->sent_kbps = kbps;
+    s->sent_video = state;
+    send_json(
+        s, json_pack("{ss si ss}", "type", "bandwidth", "kbps", (json_int_t)kbps, "video", state));
 }
 
 static void apply_video_policy_all(session_t *s)
@@ -612,6 +649,14 @@ void session_on_media_event(session_env_t *env, const worker_event_t *ev)
 {
     if (ev->kind == WORKER_EV_SPEAKING) {
         on_speaking(env, ev);
+        return;
+    }
+    if (ev->kind == WORKER_EV_ESTIMATE) {
+        for (session_t *s = env->all; s; s = s->next) {
+            if (!s->sub || media_sub_transport(s->sub) != ev->id) continue;
+            s->est_bps = ev->bps;
+            apply_video_policy(s);
+        }
         return;
     }
     session_t *s = env->all;

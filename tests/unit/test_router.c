@@ -55,7 +55,19 @@ static void speaking(void *arg, uint32_t track, bool on, uint8_t loudness)
     speak_loudness = loudness;
 }
 
-static const router_out_t OUT = {.begin = begin, .end = end, .speaking = speaking};
+static uint32_t est_ep, est_bps;
+static int est_calls;
+
+static void estimate(void *arg, uint32_t ep, uint32_t bps)
+{
+    (void)arg;
+    est_calls++;
+    est_ep = ep;
+    est_bps = bps;
+}
+
+static const router_out_t OUT = {
+    .begin = begin, .end = end, .speaking = speaking, .estimate = estimate};
 static uint8_t ext_byte = 0x42; /* the one-byte extension element's data */
 
 /* An RTP packet: pt, seq, ts, ssrc, a one-byte extension element (id 1, one byte: ext_byte)
@@ -479,6 +491,57 @@ static void test_pause_one_subscriber(void)
     router_free(r);
 }
 
+/* The router restamps abs-send-time with its own send time (the subscriber's browser
+ * estimates our downlink from it) and reports that browser's REMB when it moves. */
+static void test_abs_send_time_and_estimates(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    t.abs_send_time_ext = 1;
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(20, SUB, 0x6000);
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    n_sent = 0;
+    ext_byte = 0x22; /* the publisher's value: one byte here, 3 in real packets */
+    send_rtp(r, 96, 1, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 1500);
+    ext_byte = 0x42;
+    CHECK_INT(n_sent, 1);
+    rtp_header_t h;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h), 0);
+    const uint8_t *d;
+    size_t dlen;
+    CHECK_INT(rtp_ext_find(sent[0].buf, &h, 3, &d, &dlen), 0);
+    CHECK_INT(d[0], 0x22); /* a 1-byte element cannot hold abs-send-time: left alone */
+    /* A real 3-byte element gets our send time: 1.5 s in 6.18 fixed point. */
+    uint8_t pkt[12 + 8 + sizeof VP8_DELTA] = {0x90, 96,   0,    2,    0, 0, 0,    200,  0,    0,
+                                              0,    0xB0, 0xbe, 0xde, 0, 1, 0x12, 0x11, 0x22, 0x33};
+    memcpy(pkt + 20, VP8_DELTA, sizeof VP8_DELTA);
+    n_sent = 0;
+    router_rtp(r, PUB, pkt, sizeof pkt, 1500);
+    CHECK_INT(n_sent, 1);
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h), 0);
+    CHECK_INT(rtp_ext_find(sent[0].buf, &h, 3, &d, &dlen), 0);
+    uint32_t ast = (uint32_t)d[0] << 16 | (uint32_t)d[1] << 8 | d[2];
+    CHECK_INT(ast, (1500u << 18) / 1000);
+    /* REMB from the subscriber: reported, then only when it moves by 10% or more. */
+    uint8_t buf[64];
+    uint32_t media = 0x6000;
+    int n = rtcp_build_remb(buf, sizeof buf, 0x77, 500000, &media, 1);
+    subscriber_rtcp(r, SUB, buf, n, 2000);
+    CHECK_INT(est_calls, 1);
+    CHECK_INT(est_ep, SUB);
+    CHECK(est_bps > 490000 && est_bps <= 500000);
+    n = rtcp_build_remb(buf, sizeof buf, 0x77, 520000, &media, 1);
+    subscriber_rtcp(r, SUB, buf, n, 2100);
+    CHECK_INT(est_calls, 1);
+    n = rtcp_build_remb(buf, sizeof buf, 0x77, 300000, &media, 1);
+    subscriber_rtcp(r, SUB, buf, n, 2200);
+    CHECK_INT(est_calls, 2);
+    subscriber_rtcp(r, SUB2, buf, n, 2300); /* not a subscriber: ignored */
+    CHECK_INT(est_calls, 2);
+    router_free(r);
+}
+
 /* A capped video track: each second the publisher gets a REMB at the cap. */
 static void test_remb_holds_the_cap(void)
 {
@@ -589,5 +652,6 @@ int main(void)
     test_speaking();
     test_remb_holds_the_cap();
     test_pause_one_subscriber();
+    test_abs_send_time_and_estimates();
     TEST_END();
 }
