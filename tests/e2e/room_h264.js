@@ -107,7 +107,9 @@ async function whyNoH264(ctx, b) {
             return out.join('\n');
         }), 10000, 'reading chrome://gpu');
         const lines = text.split('\n');
-        const keep = lines.filter((l) => /video|decode|encode|h264|gpu|disabled|software/i.test(l));
+        const about = (l) => /video|decode|encode|h264|gpu|disabled|software/i.test(l || '');
+        // A feature's name ("Video Decode:") is the line before its status.
+        const keep = lines.filter((l, i) => about(l) || (/:$/.test(l) && about(lines[i + 1])));
         log(`chrome://gpu (lines about video, decode, encode, GPU):\n${keep.slice(0, 120).join('\n')}`);
         log(`user agent: ${await page.evaluate(() => navigator.userAgent)}`);
     } catch (e) {
@@ -121,11 +123,12 @@ runRoomTest('room_h264', async (ctx) => {
     const c2 = await ctx.participant(cb, 'chromium-2');
     const ps = [c1, c2];
     const others = (p, among) => among.filter((q) => q !== p);
+    let explaining = null;   // once, and every failing publish waits for it
     const publish = async (p) => {
         try {
             await p.publish(CODEC);
         } catch (e) {
-            if (e.stage === 'codec') await whyNoH264(ctx, cb);
+            if (e.stage === 'codec') await (explaining = explaining || whyNoH264(ctx, cb));
             throw e;
         }
     };
