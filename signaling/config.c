@@ -38,7 +38,10 @@ const char config_default_json[] = "{\n"
                                    "        \"max_participants\": 64,\n"
                                    "        \"uplink_kbps\": 10000,\n"
                                    "        \"messages_per_second\": 20,\n"
-                                   "        \"resume_seconds\": 20\n"
+                                   "        \"resume_seconds\": 20,\n"
+                                   "        \"connections_per_ip\": 16,\n"
+                                   "        \"joins_per_minute_per_ip\": 30,\n"
+                                   "        \"join_timeout_seconds\": 10\n"
                                    "    },\n"
                                    "    \"on_demand\": true,\n"
                                    "    \"room_defaults\": {\n"
@@ -580,6 +583,10 @@ static const field_t limits_fields[] = {
     {"uplink_kbps", F_INT, 0, 10000000, offsetof(config_t, uplink_kbps), NULL},
     {"messages_per_second", F_INT, 1, 1000, offsetof(config_t, messages_per_second), NULL},
     {"resume_seconds", F_INT, 0, 300, offsetof(config_t, resume_seconds), NULL},
+    {"connections_per_ip", F_INT, 1, 10000, offsetof(config_t, connections_per_ip), NULL},
+    {"joins_per_minute_per_ip", F_INT, 1, 10000, offsetof(config_t, joins_per_minute_per_ip),
+     NULL},
+    {"join_timeout_seconds", F_INT, 1, 600, offsetof(config_t, join_timeout_seconds), NULL},
 };
 static const table_t listen_table = {listen_fields, COUNT(listen_fields), NULL};
 static const table_t tls_table = {tls_fields, COUNT(tls_fields), check_tls};

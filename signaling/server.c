@@ -207,7 +207,7 @@ int server_new(const config_t *cfg, server_t **out, char *err, size_t errlen)
     }
     if (check_tls_files(cfg, err, errlen) != 0 || check_listen(cfg, err, errlen) != 0) goto fail;
     srv->hub = hub_new(cfg);
-    srv->env = (session_env_t){.hub = srv->hub, .cfg = cfg};
+    srv->env = (session_env_t){.hub = srv->hub, .cfg = cfg, .addrs = addrlimit_new()};
     srv->ctx = create_context(srv);
     if (!srv->ctx) {
         snprintf(err, errlen, "listen: cannot start the HTTP%s server on port %d (see above)",

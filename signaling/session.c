@@ -24,6 +24,9 @@ typedef struct outmsg {
 
 struct session {
     struct lws *wsi; /* NULL while detached (socket dropped, waiting for a resume) */
+    char ip[64];     /* the client's address (X-Forwarded-For behind a local proxy) */
+    bool counted;    /* its connection counts in env->addrs */
+    long long opened_us;
     long long detached_at_us;
     bool absorbed; /* its connection went to the session it resumed: free it */
     session_env_t *env;
@@ -69,6 +72,26 @@ static long long wall_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void send_error(session_t *s, const json_t *id, const char *code, const char *message);
+static void close_after_flush(session_t *s, enum lws_close_status status);
+
+/* The client's address: the peer's, or behind a proxy on this host (the README's TLS
+ * set-up) the first address of X-Forwarded-For, so that per-address limits still see
+ * the browsers. */
+static void client_address(struct lws *wsi, char *out, size_t len)
+{
+    snprintf(out, len, "?");
+    lws_get_peer_simple(wsi, out, len);
+    bool local =
+        !strcmp(out, "127.0.0.1") || !strcmp(out, "::1") || !strcmp(out, "::ffff:127.0.0.1");
+    char fwd[128];
+    if (!local || lws_hdr_copy(wsi, fwd, sizeof fwd, WSI_TOKEN_X_FORWARDED_FOR) <= 0) return;
+    fwd[strcspn(fwd, ", ")] = '\0';
+    size_t n = strlen(fwd);
+    if (n == 0 || n >= len) return; /* no address, or not one */
+    memcpy(out, fwd, n + 1);
+}
+
 session_t *session_new(struct lws *wsi, session_env_t *env, session_slot_t *slot)
 {
     session_t *s = xcalloc(1, sizeof *s);
@@ -77,11 +100,21 @@ session_t *session_new(struct lws *wsi, session_env_t *env, session_slot_t *slot
     s->env = env;
     s->peer.owner = s;
     s->tokens = env->cfg->messages_per_second;
-    s->tokens_at_us = now_us();
+    s->tokens_at_us = s->opened_us = now_us();
     s->next = env->all;
     if (env->all) env->all->prev = s;
     env->all = s;
     env->count++;
+    client_address(wsi, s->ip, sizeof s->ip);
+    if (addrlimit_connect(env->addrs, s->ip, env->cfg->connections_per_ip, s->opened_us / 1000)) {
+        char why[128];
+        snprintf(why, sizeof why, "too many connections from your address (limit %d)",
+                 env->cfg->connections_per_ip);
+        send_error(s, NULL, "rate_limited", why);
+        close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+    } else {
+        s->counted = true;
+    }
     return s;
 }
 
@@ -402,6 +435,7 @@ static void drop_queue(session_t *s)
 
 static void free_session(session_t *s)
 {
+    if (s->counted) addrlimit_disconnect(s->env->addrs, s->ip);
     leave_room(s);
     drop_queue(s);
     if (s->prev)
@@ -423,6 +457,8 @@ void session_closed(session_t *s, bool now_leave)
         return;
     }
     log_info("session %s: socket dropped, kept %d s for a resume", s->peer.id, grace);
+    if (s->counted) addrlimit_disconnect(s->env->addrs, s->ip);
+    s->counted = false;
     s->wsi = NULL;
     s->detached_at_us = now_us();
     s->rx_len = 0;
@@ -435,6 +471,15 @@ void session_reap(session_env_t *env, bool all)
     session_t *next;
     for (session_t *s = env->all; s; s = next) {
         next = s->next;
+        if (s->wsi && !s->peer.room && !s->closing &&
+            now - s->opened_us >= env->cfg->join_timeout_seconds * 1000000LL) {
+            char why[96];
+            snprintf(why, sizeof why, "send \"join\" within %d s of connecting",
+                     env->cfg->join_timeout_seconds);
+            send_error(s, NULL, "bad_request", why);
+            close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+            continue;
+        }
         if (s->wsi) continue;
         if (!all && now - s->detached_at_us < env->cfg->resume_seconds * 1000000LL) continue;
         log_info("session %s: not resumed, leaves", s->peer.id);
@@ -498,6 +543,9 @@ static void reattach(session_t *s, session_t *old, const json_t *id)
 {
     old->wsi = s->wsi;
     old->detached_at_us = 0;
+    old->counted = s->counted; /* the connection's place in the address limit moves too */
+    s->counted = false;
+    snprintf(old->ip, sizeof old->ip, "%s", s->ip);
     old->tokens = s->tokens;
     old->tokens_at_us = s->tokens_at_us;
     session_slot_t *slot = lws_wsi_user(s->wsi);
@@ -515,6 +563,15 @@ static void on_join(session_t *s, const json_t *msg, const json_t *id)
         char why[128];
         snprintf(why, sizeof why, "join: already in room \"%s\"", room_name(s->peer.room));
         send_error(s, id, "bad_request", why);
+        return;
+    }
+    long long now_ms = now_us() / 1000;
+    if (addrlimit_join(s->env->addrs, s->ip, s->env->cfg->joins_per_minute_per_ip, now_ms)) {
+        char why[128];
+        snprintf(why, sizeof why, "too many join attempts from your address (limit %d a minute)",
+                 s->env->cfg->joins_per_minute_per_ip);
+        send_error(s, id, "rate_limited", why);
+        close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
         return;
     }
     const char *resume = json_string_value(json_object_get(msg, "resume"));

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "addrlimit.h"
 #include "config.h"
 #include "media.h"
 #include "room.h"
@@ -23,6 +24,7 @@ typedef struct session_env {
     hub_t *hub;
     const config_t *cfg;
     media_t *media;
+    addrlimit_t *addrs; /* per client address limits */
     session_t *all; /* every open session (list head, maintained by this module) */
     uint64_t speech_clock; /* counts starts of speech: orders the latest speakers */
     size_t count;
@@ -45,8 +47,9 @@ session_t *session_new(struct lws *wsi, session_env_t *env, session_slot_t *slot
  * session is freed. */
 void session_closed(session_t *s, bool now_leave);
 
-/* Leaves and frees detached sessions whose grace period is over. Call it often (about
- * every 50 ms); `all`: every detached session (shutdown). */
+/* Leaves and frees detached sessions whose grace period is over, and closes sockets
+ * that did not join in time. Call it often (about every 50 ms); `all`: every detached
+ * session (shutdown). */
 void session_reap(session_env_t *env, bool all);
 
 /* A chunk of a received frame (LWS_CALLBACK_RECEIVE). Returns 0, or -1 to close now. */

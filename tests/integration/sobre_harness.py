@@ -86,7 +86,9 @@ def base_config(port, media_port, web_root=None):
         "limits": {"max_rooms": 16, "max_participants": 64, "uplink_kbps": 10000,
                    "messages_per_second": 1000,
                    # A dropped socket leaves at once unless a test is about resuming.
-                   "resume_seconds": 0},
+                   "resume_seconds": 0,
+                   # Generous per-address limits: every test client comes from 127.0.0.1.
+                   "connections_per_ip": 1000, "joins_per_minute_per_ip": 1000},
         "on_demand": True,
         "room_defaults": {"max_participants": 8, "video": True, "video_kbps": 300,
                           "audio_kbps": 32, "last_n": 4},

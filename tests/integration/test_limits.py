@@ -180,6 +180,52 @@ class ServerFullRoomsTest(ServerTestCase):
         await eventually_join(self, "r3", "Eve")
 
 
+class PerAddressTest(ServerTestCase):
+    """Per client address: connections open at once, join attempts a minute, and the
+    time a socket has to join."""
+    config = {"limits": {"connections_per_ip": 3, "joins_per_minute_per_ip": 4,
+                         "join_timeout_seconds": 1},
+              "rooms": {"secret": {"password": "s3same"}}}
+
+    async def test_connections_per_address(self):
+        held = [await self.client("c%d" % i) for i in range(3)]
+        extra = await self.client("extra")
+        msg = await extra.recv()
+        self.assertEqual((msg["type"], msg["code"]), ("error", "rate_limited"))
+        self.assertIn("connections", msg["message"])
+        self.assertIn("3", msg["message"])
+        await extra.expect_closed()
+        await held[0].close()                  # a place frees up
+        await asyncio.sleep(0.2)
+        again = await self.client("again")
+        await again.assert_open()
+
+    async def test_password_guessing_is_slowed(self):
+        for i in range(4):
+            c = await self.client("guess%d" % i)
+            await c.send({"type": "join", "room": "secret", "name": "G",
+                          "password": "guess%d" % i})
+            await c.expect_error("unauthorized")
+            await c.expect_closed()
+        c = await self.client("guess5")        # even the right password, now
+        await c.send({"type": "join", "room": "secret", "name": "G", "password": "s3same"})
+        msg = await c.expect_error("rate_limited", "join attempts", "4")
+        await c.expect_closed()
+        del msg
+
+    async def test_a_socket_that_never_joins_is_closed(self):
+        c = await self.client("idle")
+        start = time.monotonic()
+        msg = await c.expect_error("bad_request", "join", timeout=3)
+        await c.expect_closed()
+        self.assertGreater(time.monotonic() - start, 0.8)
+        del msg
+        j = await self.client("joiner")         # one that joins in time stays
+        await j.join("r", "J")
+        await asyncio.sleep(1.3)
+        await j.assert_open()
+
+
 class ShutdownTest(ServerTestCase):
     server_may_exit = True
 

@@ -79,6 +79,9 @@ static void check_default_values(const config_t *c)
     CHECK_INT(c->uplink_kbps, 10000);
     CHECK_INT(c->messages_per_second, 20);
     CHECK_INT(c->resume_seconds, 20);
+    CHECK_INT(c->connections_per_ip, 16);
+    CHECK_INT(c->joins_per_minute_per_ip, 30);
+    CHECK_INT(c->join_timeout_seconds, 10);
     CHECK(c->on_demand);
     CHECK_STR(c->room_defaults.name, "");
     CHECK_INT(c->room_defaults.max_participants, 8);
@@ -319,6 +322,9 @@ static const int_case_t int_cases[] = {
     {"limits", "uplink_kbps", 0, 10000000, CFG(uplink_kbps)},
     {"limits", "messages_per_second", 1, 1000, CFG(messages_per_second)},
     {"limits", "resume_seconds", 0, 300, CFG(resume_seconds)},
+    {"limits", "connections_per_ip", 1, 10000, CFG(connections_per_ip)},
+    {"limits", "joins_per_minute_per_ip", 1, 10000, CFG(joins_per_minute_per_ip)},
+    {"limits", "join_timeout_seconds", 1, 600, CFG(join_timeout_seconds)},
     {"room_defaults", "max_participants", 1, 1000, ROOM(max_participants)},
     {"room_defaults", "video_kbps", 16, 10000, ROOM(video_kbps)},
     {"room_defaults", "audio_kbps", 6, 510, ROOM(audio_kbps)},
@@ -587,7 +593,8 @@ static void test_unknown_keys(void)
          "cert, key"},
         {"{\"media\": {\"ports\": 1}}", "t.json:1:12: media.ports", "port, workers, announce, dtls_cert, dtls_key"},
         {"{\"limits\": {\"max_room\": 1}}", "t.json:1:13: limits.max_room",
-         "max_rooms, max_participants, uplink_kbps, messages_per_second, resume_seconds"},
+         "max_rooms, max_participants, uplink_kbps, messages_per_second, resume_seconds, "
+         "connections_per_ip, joins_per_minute_per_ip, join_timeout_seconds"},
         {"{\"room_defaults\": {\"name\": \"x\"}}", "t.json:1:20: room_defaults.name", ROOM_KEYS},
         {"{\"rooms\": {\"a\": {\"vidoe\": true}}}", "t.json:1:18: rooms.a.vidoe", ROOM_KEYS},
         {"{\"Listen\": {}}", "t.json:1:2: Listen", ROOT_KEYS},

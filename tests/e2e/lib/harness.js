@@ -128,6 +128,8 @@ class Sobre {
             media: { port: this.mediaPort, workers: 1, announce: this.announce },
             on_demand: false,
             rooms: this.rooms,
+            // Every test client comes from 127.0.0.1: per-address limits must not bite.
+            limits: { connections_per_ip: 1000, joins_per_minute_per_ip: 1000 },
         };
         const cfgPath = path.join(this.tmp, 'sobre.json');
         fs.writeFileSync(cfgPath, JSON.stringify(this.config, null, 2));
