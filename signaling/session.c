@@ -297,34 +297,31 @@ static void apply_video_policy(session_t *s)
         }
         order[j] = o;
     }
-    /* Budget for video: the estimate (when the browser gave one) less the audio, and at
-     * most the participant's max_video_kbps. */
-    int64_t budget = -1;
-    if (s->est_bps) budget = (int64_t)s->est_bps - (int64_t)audio * caps->audio_kbps * 1100;
-    if (s->prefs.max_video_kbps > 0 &&
-        (budget < 0 || budget > (int64_t)s->prefs.max_video_kbps * 1000))
-        budget = (int64_t)s->prefs.max_video_kbps * 1000;
-    /* Without simulcast a video cannot be thinned for one subscriber: it is shown when
-     * its floor fits (the publisher's encoder adapts between the floor and the cap), and
-     * paused only when even that does not. A paused video sends nothing, so a low floor
-     * also keeps the estimate from locking video out for good. */
+    /* The participant's own video budget (max_video_kbps) decides; without simulcast a
+     * video cannot be thinned for one subscriber, so a video is shown when its floor
+     * fits. The downlink estimate only informs the verdict sent to the client: pausing
+     * on it would stop the very traffic the browser needs to raise its estimate (that
+     * wants probing, with transport-wide feedback: not done yet). */
+    int64_t budget = s->prefs.max_video_kbps > 0 ? (int64_t)s->prefs.max_video_kbps * 1000 : -1;
     int64_t cost = VIDEO_FLOOR_BPS < (int64_t)caps->video_kbps * 1000
                        ? VIDEO_FLOOR_BPS
                        : (int64_t)caps->video_kbps * 1000;
-    size_t shown = 0, fit = 0;
+    size_t shown = 0, wanted_total = 0;
     for (size_t i = 0; i < k; i++) {
         bool wanted = !s->prefs.audio_only && (n == 0 || (int)i < n);
-        bool fits = budget < 0 || (int64_t)(fit + 1) * cost <= budget;
-        bool show = wanted && fits;
-        fit += wanted && fits;
+        bool show = wanted && (budget < 0 || (int64_t)(shown + 1) * cost <= budget);
+        wanted_total += wanted;
         shown += show;
         for (size_t t = 0; t < order[i]->pub.ntracks; t++)
             if (order[i]->pub.tracks[t].kind == SDP_KIND_VIDEO)
                 media_sub_set_paused(s->env->media, s->sub, order[i]->pub.tracks[t].id, !show);
     }
-    size_t wanted_total = s->prefs.audio_only ? 0 : (n == 0 || (size_t)n > k ? k : (size_t)n);
     free(order);
-    const char *state = shown == wanted_total ? "full" : shown == 0 ? "paused" : "reduced";
+    int64_t need = (int64_t)audio * caps->audio_kbps * 1100 + (int64_t)shown * cost;
+    bool short_link = s->est_bps && (int64_t)s->est_bps < need;
+    const char *state = s->prefs.audio_only || (wanted_total > 0 && shown == 0) ? "paused"
+                        : shown < wanted_total || short_link                    ? "reduced"
+                                                                                : "full";
     if (!s->est_bps) return; /* nothing to report before the first estimate */
     uint32_t kbps = s->est_bps / 1000;
     bool moved = s->sent_kbps == 0 || kbps * 5 < s->sent_kbps * 4 || kbps * 4 > s->sent_kbps * 5;
