@@ -28,6 +28,12 @@ async function verdicts(rxs) {
     for (const p of rxs) {
         try {
             const bw = await messagesOf(p, 'bandwidth');
+            const last = bw[bw.length - 1];
+            if (last && last.video !== 'full') {
+                lines.push(`NOTE: ${p.name}'s latest bandwidth verdict is "${last.video}" ` +
+                           `(estimate ${last.kbps} kbps): the downlink-estimate allocator, not ` +
+                           `audio_only or last_n, holds back video sent to it`);
+            }
             const sp = await speakingOf(p);
             lines.push(`${p.name}: bandwidth messages (page ms): ` +
                        `${JSON.stringify(bw.map((m) => [m.at, m.kbps, m.video]))}; speaking: ` +
