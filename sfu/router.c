@@ -628,7 +628,9 @@ static void judge_speech(router_t *r, track_t *t)
 {
     uint32_t pct = t->levels_n ? 100 * t->loud_n / t->levels_n : 0;
     uint32_t loudness = t->loud_n ? t->loud_sum / t->loud_n : 0;
-    bool speaking = pct >= (t->speaking ? SPEECH_OFF_PCT : SPEECH_ON_PCT);
+    /* A muted track does not speak, whatever its browser still sends: its unmuting is
+     * then a new start of speech (last_n follows it). */
+    bool speaking = !t->muted && pct >= (t->speaking ? SPEECH_OFF_PCT : SPEECH_ON_PCT);
     t->levels_n = t->loud_n = t->loud_sum = 0;
     if (speaking == t->speaking) return;
     t->speaking = speaking;

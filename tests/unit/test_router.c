@@ -637,6 +637,20 @@ static void test_speaking(void)
         CHECK_INT(speak_state, steps[i].state);
         if (speak_state) CHECK_INT(speak_loudness, 107);
     }
+    /* Muted, the loud packets it still sends do not make it speak; unmuted, they do. */
+    router_set_muted(r, 10, true, now);
+    for (int round = 0; round < 2; round++) {
+        for (int k = 0; k < 25; k++) {
+            ext_byte = 0x80 | 20;
+            send_rtp(r, 111, seq, 960u * seq, 0xA0, OPUS, sizeof OPUS, now);
+            seq++;
+        }
+        now += ROUTER_TICK_MS;
+        router_tick(r, now);
+        CHECK_INT(speak_state, round == 1);
+        if (round == 0) router_set_muted(r, 10, false, now);
+    }
+    CHECK_INT(speak_calls, 5);
     ext_byte = 0x42;
     router_free(r);
 }
