@@ -615,12 +615,12 @@ static void test_speaking(void)
         int calls;
         bool state;
     } steps[] = {
-        {0, 0, false},                 /* quiet room */
-        {5, 0, false},                 /* 20% loud: not yet */
-        {10, 1, true},                 /* 40%: speech */
-        {5, 1, true},                  /* 20%: a pause between words */
-        {2, 2, false},                 /* 8%: stopped */
-        {5, 2, false},                 /* 20% does not start it again */
+        {0, 0, false}, /* quiet room */
+        {4, 0, false}, /* 16% loud: not yet */
+        {6, 1, true},  /* 24%: speech */
+        {3, 1, true},  /* 12%: a pause between words */
+        {2, 2, false}, /* 8%: stopped */
+        {4, 2, false}, /* 16% does not start it again */
         {25, 3, true}, {-1, 4, false}, /* DTX silence */
     };
     uint16_t seq = 100;
