@@ -114,6 +114,7 @@ void router_free(router_t *r)
     for (size_t i = 0; i < r->n_tracks; i++)
         free_track(r->tracks[i]);
     free(r->tracks);
+    free(r->estimates);
     free(r);
 }
 

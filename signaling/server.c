@@ -265,6 +265,7 @@ void server_free(server_t *srv)
     if (!srv) return;
     if (srv->ctx) lws_context_destroy(srv->ctx); /* closes sessions: they leave their rooms */
     session_reap(&srv->env, true);               /* and those waiting for a resume */
+    addrlimit_free(srv->env.addrs);
     media_free(srv->media);
     hub_free(srv->hub);
     free(srv);

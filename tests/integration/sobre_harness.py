@@ -190,19 +190,34 @@ class Server:
             return None
 
     def stop(self):
+        """Stops the server with SIGTERM (SIGKILL after 5 s) and fails when it did not
+        stop cleanly or its stderr holds a sanitizer report (ASan, UBSan, LeakSanitizer:
+        the Sanitize build must run every test with zero reports)."""
+        problem = None
         if self.proc is not None:
             if self.proc.poll() is None:
-                self.proc.kill()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=5)
+                    problem = "sobre did not stop within 5 s of SIGTERM"
             if self.proc.stdout:
                 self.proc.stdout.close()
             if self._reader:
                 self._reader.join(timeout=1)
             self._stderr.close()
+            with open(self.stderr_path, "rb") as f:
+                err = f.read().decode("utf-8", "replace")
+            for mark in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                if mark in err:
+                    problem = "sanitizer report in sobre's stderr:\n" + err[max(0, err.index(mark) - 200):][:6000]
+                    break
+            self.proc = None
         self.tmp.cleanup()
+        if problem:
+            raise AssertionError(problem)
 
     def __enter__(self):
         return self.start()
