@@ -201,18 +201,21 @@ static size_t rewrite_into(const out_t *o, const uint8_t *pkt, size_t len, const
     return len;
 }
 
-static void forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const rtp_header_t *h,
+/* Sends pkt to subscriber o, rewritten. Returns false when it could not go out (o's
+ * transport is not up yet, or the packet maps to no number). */
+static bool forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const rtp_header_t *h,
                     uint64_t now)
 {
-    uint16_t seq;
-    uint32_t ts;
-    if (!rewrite_packet(o->rw, h->seq, h->ts, h->ssrc, now, o->track->spec.clock_rate, &seq, &ts))
-        return;
     size_t cap = 0;
     uint8_t *buf = r->out.begin(r->out.arg, o->spec.subscriber, &cap);
-    if (!buf) return;
+    uint16_t seq;
+    uint32_t ts;
+    /* The buffer first: a packet that cannot leave must not take a sequence number. */
+    if (!buf ||
+        !rewrite_packet(o->rw, h->seq, h->ts, h->ssrc, now, o->track->spec.clock_rate, &seq, &ts))
+        return false;
     size_t n = rewrite_into(o, pkt, len, h, seq, ts, buf, cap);
-    if (n == 0) return;
+    if (n == 0) return false;
     /* abs-send-time says when the packet left the sender: now it leaves us. The
      * subscriber's browser measures our downlink from it (its REMB). */
     uint8_t ast_id = o->track->spec.abs_send_time_ext;
@@ -227,6 +230,7 @@ static void forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const
     o->octets += (uint32_t)h->payload_len;
     r->st.rtp_out++;
     r->out.end(r->out.arg, o->spec.subscriber, n, false);
+    return true;
 }
 
 static bool is_keyframe(const track_t *t, const uint8_t *pkt, const rtp_header_t *h)
@@ -298,8 +302,9 @@ static void on_media(router_t *r, track_t *t, const uint8_t *pkt, size_t len, co
         } else if (t->spec.video && !o->started && !key) {
             r->st.dropped_waiting_keyframe++;
         } else {
-            o->started = true;
-            forward(r, o, pkt, len, h, now);
+            /* A video starts with a keyframe its subscriber actually got: one sent before
+             * its transport was up is lost, and router_tick asks for another. */
+            if (forward(r, o, pkt, len, h, now)) o->started = true;
             continue;
         }
         /* Not sent: later packets close the gap, the subscriber sees no loss. If the

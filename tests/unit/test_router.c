@@ -595,9 +595,20 @@ static void test_keyframe_request_retried(void)
     CHECK_INT(count_pli(PUB, 0xB0), 1);
     router_tick(r, 700);
     CHECK_INT(count_pli(PUB, 0xB0), 2);
+    /* The keyframe comes while the subscriber's transport is not up: lost for it, so it
+     * still waits, the next tick asks again, and the next keyframe starts it. */
+    unreachable = SUB;
     send_rtp(r, 96, 1, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 710);
+    unreachable = 0;
     n_sent = 0;
-    router_tick(r, 1800); /* the subscriber has its keyframe: no more requests */
+    send_rtp(r, 96, 2, 100, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 720);
+    CHECK_INT(n_sent, 0);
+    router_tick(r, 1300);
+    CHECK_INT(count_pli(PUB, 0xB0), 1);
+    send_rtp(r, 96, 3, 200, 0xB0, VP8_KEY, sizeof VP8_KEY, 1350);
+    CHECK(n_sent >= 1 && sent[n_sent - 1].to == SUB && !sent[n_sent - 1].rtcp);
+    n_sent = 0;
+    router_tick(r, 1900); /* the subscriber has its keyframe: no more requests */
     CHECK_INT(count_pli(PUB, 0xB0), 0);
     router_free(r);
 }
