@@ -32,8 +32,13 @@ static void *signal_thread(void *arg)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     int sig = 0;
-    sigwait(&set, &sig);
+    /* SIGHUP (systemctl reload) must not stop a meeting: reloading the configuration
+     * is not supported yet, so say so and go on. */
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+        log_warn("received SIGHUP: reloading the configuration is not supported yet; "
+                 "restart sobre to apply a changed configuration");
     log_info("received %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server_request_stop(srv);
     return NULL;
@@ -45,6 +50,7 @@ static int run(const config_t *cfg)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 

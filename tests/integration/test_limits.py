@@ -252,6 +252,18 @@ class ShutdownTest(ServerTestCase):
     async def test_sigint(self):
         await self.check_shutdown(signal.SIGINT)
 
+    async def test_sighup_does_not_stop_the_meeting(self):
+        a, _ = await self.joined_client("r", "Ana")
+        self.server.signal(signal.SIGHUP)
+        await asyncio.sleep(0.3)
+        self.assert_server_alive()
+        await a.assert_open()
+        self.assertIn("SIGHUP", self.server.output())
+        self.server.signal(signal.SIGTERM)
+        await a.expect("bye")
+        status = await asyncio.get_running_loop().run_in_executor(None, self.server.wait, 2)
+        self.assertEqual(status, 0, self.server.output())
+
     async def test_sigterm_when_idle(self):
         self.server.signal(signal.SIGTERM)
         status = await asyncio.get_running_loop().run_in_executor(None, self.server.wait, 2)
