@@ -134,6 +134,24 @@ static const spec_t *find_spec(const char *type)
     return NULL;
 }
 
+#define TYPE_SHOWN_MAX 64 /* bytes of an unknown type quoted in the error */
+
+/* The error is one line sent back as a JSON string: the quoted type is cut at a character
+ * boundary (a cut UTF-8 sequence would make json_string() refuse the whole reason) and its
+ * control characters are shown as '?'. */
+static void show_type(char out[TYPE_SHOWN_MAX + 1], const char *t)
+{
+    size_t n = strlen(t), cut = n;
+    if (n > TYPE_SHOWN_MAX) {
+        cut = TYPE_SHOWN_MAX;
+        while (cut > 0 && ((unsigned char)t[cut] & 0xC0) == 0x80)
+            cut--;
+    }
+    for (size_t i = 0; i < cut; i++)
+        out[i] = (unsigned char)t[i] < 0x20 || t[i] == 0x7f ? '?' : t[i];
+    out[cut] = '\0';
+}
+
 int message_validate(const json_t *msg, message_type_t *type, char *err, size_t errlen)
 {
     if (!json_is_object(msg)) {
@@ -147,7 +165,9 @@ int message_validate(const json_t *msg, message_type_t *type, char *err, size_t 
     }
     const spec_t *sp = find_spec(t);
     if (!sp) {
-        snprintf(err, errlen, "unknown message type \"%.64s\"", t);
+        char shown[TYPE_SHOWN_MAX + 1];
+        show_type(shown, t);
+        snprintf(err, errlen, "unknown message type \"%s\"", shown);
         return -1;
     }
     const json_t *id = json_object_get(msg, "id");

@@ -55,6 +55,15 @@ static const case_t cases[] = {
     {"{\"type\":\"ping\",\"id\":{}}", 0, 0,
      "ping: field \"id\" must be a number or a string of at most 64 bytes"},
     {"{\"type\":\"dance\"}", 0, 0, "unknown message type \"dance\""},
+    /* fuzz_message: the quoted type stays one line of valid UTF-8 (it becomes the JSON
+     * "message" of the error reply): control characters shown as '?', cut at 64 bytes on a
+     * character boundary. */
+    {"{\"type\":\"publish\\r\\nv=0\\u007f\"}", 0, 0, "unknown message type \"publish??v=0?\""},
+    {"{\"type\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9\"}",
+     0, 0,
+     "unknown message type \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""},
     {"{\"type\":3}", 0, 0, "field \"type\" must be a string"},
     {"{}", 0, 0, "field \"type\" must be a string"},
     {"[1,2]", 0, 0, "a message must be a JSON object"},
