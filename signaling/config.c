@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "auth.h"
 #include "mem.h"
 
 #include <arpa/inet.h>
@@ -427,12 +428,25 @@ static const field_t room_fields[] = {
     {"password", F_STR, 1, CONFIG_PASSWORD_MAX, offsetof(config_room_t, password), NULL},
     {"echo", F_BOOL, 0, 0, offsetof(config_room_t, echo), NULL},
 };
-static const table_t room_table = {room_fields, COUNT(room_fields), NULL};
+/* A password that looks like a hash must be one (`sobre passwd` writes them): a typo
+ * in a pasted hash would otherwise become the password itself. */
+static int check_room(const ctx_t *ctx, const path_t *path, json_t *obj, void *base)
+{
+    const config_room_t *room = base;
+    if (!room->password || strncmp(room->password, "pbkdf2-", 7) != 0 ||
+        auth_is_hash(room->password))
+        return 0;
+    path_t at = path_key(path, "password");
+    (void)obj;
+    return fail(ctx, &at, "not a valid password hash (expected what `sobre passwd` prints)");
+}
+static const table_t room_table = {room_fields, COUNT(room_fields), check_room};
 
 static int parse_room(const ctx_t *ctx, const path_t *path, json_t *v, config_room_t *room)
 {
     if (!json_is_object(v)) return fail_expect(ctx, path, v, "an object");
-    return parse_fields(ctx, path, v, &room_table, room);
+    if (parse_fields(ctx, path, v, &room_table, room) < 0) return -1;
+    return room_table.check(ctx, path, v, room);
 }
 
 static int valid_room_name(const char *s)
@@ -584,12 +598,23 @@ static const field_t limits_fields[] = {
     {"messages_per_second", F_INT, 1, 1000, offsetof(config_t, messages_per_second), NULL},
     {"resume_seconds", F_INT, 0, 300, offsetof(config_t, resume_seconds), NULL},
     {"connections_per_ip", F_INT, 1, 10000, offsetof(config_t, connections_per_ip), NULL},
-    {"joins_per_minute_per_ip", F_INT, 1, 10000, offsetof(config_t, joins_per_minute_per_ip),
-     NULL},
+    {"joins_per_minute_per_ip", F_INT, 1, 10000, offsetof(config_t, joins_per_minute_per_ip), NULL},
     {"join_timeout_seconds", F_INT, 1, 600, offsetof(config_t, join_timeout_seconds), NULL},
 };
 static const table_t listen_table = {listen_fields, COUNT(listen_fields), NULL};
 static const table_t tls_table = {tls_fields, COUNT(tls_fields), check_tls};
+static const field_t auth_fields[] = {
+    {"token_secret", F_STR, 16, STR_MAX, offsetof(config_t, token_secret), NULL},
+};
+static int check_auth(const ctx_t *ctx, const path_t *path, json_t *obj, void *base)
+{
+    const config_t *cfg = base;
+    (void)obj;
+    if (!cfg->token_secret || strlen(cfg->token_secret) >= 16) return 0;
+    path_t at = path_key(path, "token_secret");
+    return fail(ctx, &at, "must be at least 16 characters (a long random string)");
+}
+static const table_t auth_table = {auth_fields, COUNT(auth_fields), check_auth};
 static const table_t media_table = {media_fields, COUNT(media_fields), check_media};
 static const table_t limits_table = {limits_fields, COUNT(limits_fields), NULL};
 static const field_t root_fields[] = {
@@ -601,6 +626,7 @@ static const field_t root_fields[] = {
     {"on_demand", F_BOOL, 0, 0, offsetof(config_t, on_demand), NULL},
     {"room_defaults", F_ROOM_DEFAULTS, 0, 0, 0, NULL},
     {"rooms", F_ROOMS, 0, 0, 0, NULL},
+    {"auth", F_OBJ, 0, 0, 0, &auth_table},
 };
 static const table_t root_table = {root_fields, COUNT(root_fields), NULL};
 
@@ -713,6 +739,7 @@ void config_free(config_t *cfg)
     if (!cfg) return;
     free(cfg->listen_address);
     free(cfg->tls_cert);
+    free(cfg->token_secret);
     free(cfg->dtls_cert);
     free(cfg->dtls_key);
     free(cfg->tls_key);

@@ -42,18 +42,19 @@ typedef struct config {
     char *dtls_cert; /* PEM files of the DTLS certificate; NULL (both): generated */
     char *dtls_key;
 
-    int max_rooms;           /* server-wide, 1..10000 */
-    int max_participants;    /* server-wide, 1..100000 */
-    int uplink_kbps;         /* host egress budget, 0 = unlimited */
-    int messages_per_second; /* per signalling session, 1..1000 */
-    int resume_seconds;      /* a dropped socket's participant waits this long, 0..300 */
-    int connections_per_ip;  /* WebSockets open at once from one address, 1..10000 */
+    int max_rooms;               /* server-wide, 1..10000 */
+    int max_participants;        /* server-wide, 1..100000 */
+    int uplink_kbps;             /* host egress budget, 0 = unlimited */
+    int messages_per_second;     /* per signalling session, 1..1000 */
+    int resume_seconds;          /* a dropped socket's participant waits this long, 0..300 */
+    int connections_per_ip;      /* WebSockets open at once from one address, 1..10000 */
     int joins_per_minute_per_ip; /* join attempts (password guessing), 1..10000 */
     int join_timeout_seconds;    /* a socket that has not joined by then is closed, 1..600 */
 
     bool on_demand;              /* rooms not listed in `rooms` are created on join */
     config_room_t room_defaults; /* template for on-demand rooms and omitted keys */
     config_room_t *rooms;        /* configured rooms, in file order */
+    char *token_secret;          /* auth.token_secret: signs join tokens; NULL: none */
     size_t n_rooms;
 } config_t;
 

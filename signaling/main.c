@@ -10,10 +10,13 @@
 #include "config.h"
 #include "log.h"
 #include "server.h"
+#include "tools.h"
 
 static const char usage[] =
     "usage: sobre [-c FILE] [-v]...\n"
     "       sobre --check-config FILE | --default-config | --version | --help\n"
+    "       sobre passwd                  (hash a room password for the config)\n"
+    "       sobre token [-c FILE] ROOM NAME [participant|listener|moderator] [HOURS]\n"
     "\n"
     "A video-conferencing server (SFU) for small hosts: audio first, video capped.\n"
     "\n"
@@ -96,6 +99,9 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    if (argc >= 2 && !strcmp(argv[1], "passwd")) return tools_passwd(stdin, stdout, stderr);
+    if (argc >= 2 && !strcmp(argv[1], "token"))
+        return tools_token(argc - 1, argv + 1, stdout, stderr);
     const char *config_path = NULL;
     int verbose = 0, opt;
     while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {

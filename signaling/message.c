@@ -36,7 +36,9 @@ static const spec_t specs[] = {
     {"candidate", MSG_CANDIDATE, {{0}}},
     {"mute",
      MSG_MUTE,
-     {{"kind", F_STRING, true, 5, 5, S_KIND}, {"muted", F_BOOL, true, 0, 0, S_ANY}}},
+     {{"kind", F_STRING, true, 5, 5, S_KIND},
+      {"muted", F_BOOL, true, 0, 0, S_ANY},
+      {"peer", F_STRING, false, 1, 16, S_ANY}}},
     {"prefs",
      MSG_PREFS,
      {{"audio_only", F_BOOL, false, 0, 0, S_ANY},
@@ -45,6 +47,7 @@ static const spec_t specs[] = {
     {"chat", MSG_CHAT, {{"text", F_STRING, true, 1, MESSAGE_CHAT_MAX, S_ANY}}},
     {"leave", MSG_LEAVE, {{0}}},
     {"ping", MSG_PING, {{0}}},
+    {"kick", MSG_KICK, {{"peer", F_STRING, true, 1, 16, S_ANY}}},
 };
 
 size_t message_utf8_length(const char *s)

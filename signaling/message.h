@@ -16,6 +16,7 @@ typedef enum {
     MSG_CHAT,
     MSG_LEAVE,
     MSG_PING,
+    MSG_KICK, /* a moderator removes a participant (sobre's extension: protocol-notes) */
 } message_type_t;
 
 #define MESSAGE_NAME_MAX 64    /* characters in `name` */

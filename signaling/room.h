@@ -39,8 +39,10 @@ void hub_free(hub_t *hub); /* rooms must be empty; hub_free(NULL) is a no-op */
 /* Admits peer into `room_name` (created on demand when the config allows it), checking
  * server-wide limits, the room's size and password (NULL = none given), and assigns
  * peer->id. Returns HUB_OK, or a negative status with a sentence for the person in msg. */
-hub_status_t hub_join(hub_t *hub, const char *room_name, const char *password, peer_t *peer,
-                      char *msg, size_t msglen);
+#define HUB_JOIN_AUTHORIZED (1u << 0) /* a signed token let it in: no password asked */
+
+hub_status_t hub_join(hub_t *hub, const char *room_name, const char *password, unsigned flags,
+                      peer_t *peer, char *msg, size_t msglen);
 
 /* Removes peer from its room; a room that empties is forgotten. */
 void hub_leave(hub_t *hub, peer_t *peer);

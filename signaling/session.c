@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "log.h"
 #include "media_sub.h"
 #include "mem.h"
@@ -48,6 +49,7 @@ struct session {
     media_sub_t *sub;      /* the subscribe connection: others' tracks (not in echo rooms) */
     bool speaking;         /* its audio carries speech (the worker judges) */
     uint64_t spoke;        /* env->speech_clock when it last started speaking; 0: never */
+    auth_role_t role;      /* from its join token; participant without one */
     uint32_t est_bps;      /* its downlink estimate (from its browser), 0: none yet */
     uint32_t sent_kbps;    /* the last `bandwidth` it was sent */
     const char *sent_video;
@@ -222,9 +224,10 @@ int session_writable(session_t *s)
 
 static json_t *peer_json(const peer_t *p)
 {
-    return json_pack("{ss ss sb sb sb sb}", "id", p->id, "name", p->name, "audio", p->audio,
+    const session_t *owner = p->owner;
+    return json_pack("{ss ss sb sb sb sb ss}", "id", p->id, "name", p->name, "audio", p->audio,
                      "video", p->video, "muted_audio", p->muted_audio, "muted_video",
-                     p->muted_video);
+                     p->muted_video, "role", auth_role_name(owner->role));
 }
 
 /* The room's speakers, loudest first, to everyone in it. */
@@ -579,10 +582,32 @@ static void on_join(session_t *s, const json_t *msg, const json_t *id)
     }
     const char *room = json_string_value(json_object_get(msg, "room"));
     const char *password = json_string_value(json_object_get(msg, "password"));
+    const char *token = json_string_value(json_object_get(msg, "token"));
     snprintf(s->peer.name, sizeof s->peer.name, "%s",
              json_string_value(json_object_get(msg, "name")));
     char why[256];
-    hub_status_t st = hub_join(s->env->hub, room, password, &s->peer, why, sizeof why);
+    unsigned flags = 0;
+    if (token) {
+        auth_token_t t;
+        char err[64];
+        const char *secret = s->env->cfg->token_secret;
+        if (!secret || auth_token_check(secret, token, wall_ms() / 1000, &t, err, sizeof err)) {
+            snprintf(why, sizeof why, "join: %s", secret ? err : "this server takes no tokens");
+            send_error(s, id, "unauthorized", why);
+            close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+            return;
+        }
+        if (strcmp(t.room, room) != 0) {
+            snprintf(why, sizeof why, "join: the token is for room \"%.64s\"", t.room);
+            send_error(s, id, "unauthorized", why);
+            close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+            return;
+        }
+        snprintf(s->peer.name, sizeof s->peer.name, "%s", t.name); /* the name it was given */
+        s->role = t.role;
+        flags |= HUB_JOIN_AUTHORIZED;
+    }
+    hub_status_t st = hub_join(s->env->hub, room, password, flags, &s->peer, why, sizeof why);
     if (st != HUB_OK) {
         send_error(s, id, hub_codes[-st], why);
         close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
@@ -598,10 +623,19 @@ static void on_join(session_t *s, const json_t *msg, const json_t *id)
     }
 }
 
-static void on_mute(session_t *s, const json_t *msg)
+/* The member of s's room with that peer id, or NULL. */
+static session_t *member(const session_t *s, const char *peer_id)
 {
-    bool muted = json_is_true(json_object_get(msg, "muted"));
-    bool audio = strcmp(json_string_value(json_object_get(msg, "kind")), "audio") == 0;
+    peer_t *const *members;
+    size_t n = room_members(s->peer.room, &members);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(members[i]->id, peer_id)) return members[i]->owner;
+    return NULL;
+}
+
+/* Applies a mute to s (by itself or by a moderator). */
+static void set_muted(session_t *s, bool audio, bool muted)
+{
     if (audio && muted) stop_speaking(s);
     if (audio)
         s->peer.muted_audio = muted;
@@ -611,7 +645,61 @@ static void on_mute(session_t *s, const json_t *msg)
     for (size_t t = 0; t < s->pub.ntracks; t++)
         if (s->pub.tracks[t].kind == kind)
             media_mute_track(s->env->media, &s->pub.tracks[t], muted);
-    broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)), false);
+}
+
+/* Returns false (after an error reply) unless s may act on others. */
+static bool moderator(session_t *s, const json_t *id, const char *what)
+{
+    if (s->role == AUTH_ROLE_MODERATOR) return true;
+    char why[96];
+    snprintf(why, sizeof why, "%s: only a moderator may do that", what);
+    send_error(s, id, "unauthorized", why);
+    return false;
+}
+
+/* A mute of its own tracks, or by a moderator of someone else's. Returns false after an
+ * error reply. */
+static bool on_mute(session_t *s, const json_t *msg, const json_t *id)
+{
+    bool muted = json_is_true(json_object_get(msg, "muted"));
+    bool audio = strcmp(json_string_value(json_object_get(msg, "kind")), "audio") == 0;
+    const char *peer = json_string_value(json_object_get(msg, "peer"));
+    session_t *target = s;
+    if (peer && strcmp(peer, s->peer.id) != 0) {
+        if (!moderator(s, id, "mute")) return false;
+        if (!muted) {
+            send_error(s, id, "unauthorized", "mute: only a participant may unmute itself");
+            return false;
+        }
+        if (!(target = member(s, peer))) {
+            send_error(s, id, "bad_request", "mute: field \"peer\" names nobody in this room");
+            return false;
+        }
+    }
+    set_muted(target, audio, muted);
+    /* The target learns it was muted from its own peer_updated. */
+    broadcast(target,
+              json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&target->peer)),
+              target != s);
+    return true;
+}
+
+static bool on_kick(session_t *s, const json_t *msg, const json_t *id)
+{
+    if (!moderator(s, id, "kick")) return false;
+    const char *peer = json_string_value(json_object_get(msg, "peer"));
+    session_t *target = member(s, peer);
+    if (!target || target == s) {
+        send_error(s, id, "bad_request",
+                   target ? "kick: a moderator cannot kick itself (send leave)"
+                          : "kick: field \"peer\" names nobody in this room");
+        return false;
+    }
+    log_info("session %s kicked by %s", target->peer.id, s->peer.id);
+    send_json(target, json_pack("{ss ss}", "type", "bye", "reason", "kicked"));
+    leave_room(target); /* at once: no grace period for a kicked participant */
+    close_after_flush(target, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+    return true;
 }
 
 static void on_prefs(session_t *s, const json_t *msg)
@@ -626,6 +714,11 @@ static void on_prefs(session_t *s, const json_t *msg)
 
 static void on_publish(session_t *s, const json_t *msg, const json_t *id)
 {
+    if (s->role == AUTH_ROLE_LISTENER) {
+        send_error(s, id, "unauthorized",
+                   "publish: a listener cannot publish (its join token says so)");
+        return;
+    }
     const config_room_t *caps = room_caps(s->peer.room);
     const json_t *sdp = json_object_get(msg, "sdp");
     media_publish_result_t res;
@@ -774,7 +867,10 @@ static void dispatch(session_t *s, message_type_t type, const json_t *msg, const
         on_answer(s, msg, id);
         return;
     case MSG_MUTE:
-        on_mute(s, msg);
+        if (!on_mute(s, msg, id)) return;
+        break;
+    case MSG_KICK:
+        if (!on_kick(s, msg, id)) return;
         break;
     case MSG_PREFS:
         on_prefs(s, msg);

@@ -19,7 +19,7 @@
 #define CFG(f)  offsetof(config_t, f)
 #define ROOM(f) offsetof(config_room_t, f)
 
-#define ROOT_KEYS "listen, tls, web_root, media, limits, on_demand, room_defaults, rooms"
+#define ROOT_KEYS "listen, tls, web_root, media, limits, on_demand, room_defaults, rooms, auth"
 #define ROOM_KEYS "max_participants, video, video_kbps, audio_kbps, last_n, password, echo"
 
 static config_t *parse_ok(const char *json)
@@ -640,6 +640,19 @@ static void test_cross_field(void)
         CHECK_STR(d->dtls_key, "/k.pem");
         config_free(d);
     }
+    /* Access control: a token secret of 16 characters at least; a pasted password hash
+     * that is not one is refused (it would become the password itself). */
+    expect_err("{\"auth\": {\"token_secret\": \"short\"}}",
+               "t.json:1:11: auth.token_secret: must be at least 16 characters (a long random "
+               "string)");
+    config_t *a = parse_ok("{\"auth\": {\"token_secret\": \"0123456789abcdef\"}}");
+    if (a) {
+        CHECK_STR(a->token_secret, "0123456789abcdef");
+        config_free(a);
+    }
+    expect_err("{\"rooms\": {\"r\": {\"password\": \"pbkdf2-sha256$1$00$00\"}}}",
+               "t.json:1:18: rooms.r.password: not a valid password hash (expected what `sobre "
+               "passwd` prints)");
     config_t *c = parse_ok("{\"media\": {\"port\": 65472, \"workers\": 64}}");
     if (c) CHECK_INT(c->media_port + c->media_workers - 1, 65535);
     config_free(c);
@@ -707,7 +720,7 @@ static void test_positions(void)
                "t.json:1:18: listen.port: expected an integer between 1 and 65535, got 0");
     expect_err("{\"web_root\": \"\xc3\xa9t\xc3\xa9\", \"bad\": 1}",
                "t.json:1:21: bad: unknown key (expected one of: listen, tls, web_root, media, "
-               "limits, on_demand, room_defaults, rooms)");
+               "limits, on_demand, room_defaults, rooms, auth)");
     expect_err("{\r\n\t\"listen\": {\r\n\t\t\"port\": -1}}",
                "t.json:3:3: listen.port: expected an integer between 1 and 65535, got -1");
     expect_err("{\"rooms\": {\"a\": {}, \"b\": {\"video\": true}}, \"media\": {\"announce\": "

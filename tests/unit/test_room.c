@@ -23,26 +23,26 @@ static void test_caps_and_password(void)
     hub_t *hub = hub_new(cfg);
     peer_t a = {0}, b = {0}, c = {0}, d = {0};
     char msg[256];
-    CHECK_INT(hub_join(hub, "petite", NULL, &a, msg, sizeof msg), HUB_OK);
-    CHECK_INT(hub_join(hub, "petite", NULL, &b, msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "petite", NULL, 0, &a, msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "petite", NULL, 0, &b, msg, sizeof msg), HUB_OK);
     CHECK(strcmp(a.id, b.id) != 0);
-    CHECK_INT(hub_join(hub, "petite", NULL, &c, msg, sizeof msg), HUB_ROOM_FULL);
+    CHECK_INT(hub_join(hub, "petite", NULL, 0, &c, msg, sizeof msg), HUB_ROOM_FULL);
     CHECK_STR(msg, "room \"petite\" is full (2 participants)");
     CHECK(c.room == NULL);
     peer_t *const *members;
     CHECK_INT(room_members(a.room, &members), 2);
     CHECK(members[0] == &a && members[1] == &b);
 
-    CHECK_INT(hub_join(hub, "secret", NULL, &c, msg, sizeof msg), HUB_UNAUTHORIZED);
+    CHECK_INT(hub_join(hub, "secret", NULL, 0, &c, msg, sizeof msg), HUB_UNAUTHORIZED);
     CHECK_STR(msg, "room \"secret\" needs a password");
-    CHECK_INT(hub_join(hub, "secret", "s3sam", &c, msg, sizeof msg), HUB_UNAUTHORIZED);
+    CHECK_INT(hub_join(hub, "secret", "s3sam", 0, &c, msg, sizeof msg), HUB_UNAUTHORIZED);
     CHECK_STR(msg, "wrong password for room \"secret\"");
-    CHECK_INT(hub_join(hub, "secret", "s3same!", &c, msg, sizeof msg), HUB_UNAUTHORIZED);
+    CHECK_INT(hub_join(hub, "secret", "s3same!", 0, &c, msg, sizeof msg), HUB_UNAUTHORIZED);
     CHECK_INT(hub_room_count(hub), 1); /* refused joins leave no empty room behind */
-    CHECK_INT(hub_join(hub, "secret", "s3same", &c, msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "secret", "s3same", 0, &c, msg, sizeof msg), HUB_OK);
     CHECK_INT(room_caps(c.room)->max_participants, 8);
     CHECK_STR(room_name(c.room), "secret");
-    CHECK_INT(hub_join(hub, "ailleurs", NULL, &d, msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "ailleurs", NULL, 0, &d, msg, sizeof msg), HUB_OK);
     CHECK_INT(hub_room_count(hub), 3);
     CHECK_INT(hub_participant_count(hub), 4);
 
@@ -70,18 +70,18 @@ static void test_server_limits(void)
     peer_t p[4];
     memset(p, 0, sizeof p);
     char msg[256];
-    CHECK_INT(hub_join(hub, "nowhere", NULL, &p[0], msg, sizeof msg), HUB_ROOM_UNKNOWN);
+    CHECK_INT(hub_join(hub, "nowhere", NULL, 0, &p[0], msg, sizeof msg), HUB_ROOM_UNKNOWN);
     CHECK_STR(msg, "room \"nowhere\" does not exist on this server");
-    CHECK_INT(hub_join(hub, "a", NULL, &p[0], msg, sizeof msg), HUB_OK);
-    CHECK_INT(hub_join(hub, "b", NULL, &p[1], msg, sizeof msg), HUB_SERVER_FULL);
+    CHECK_INT(hub_join(hub, "a", NULL, 0, &p[0], msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "b", NULL, 0, &p[1], msg, sizeof msg), HUB_SERVER_FULL);
     CHECK_STR(msg, "the server already hosts its maximum of 1 rooms");
-    CHECK_INT(hub_join(hub, "a", NULL, &p[1], msg, sizeof msg), HUB_OK);
-    CHECK_INT(hub_join(hub, "a", NULL, &p[2], msg, sizeof msg), HUB_OK);
-    CHECK_INT(hub_join(hub, "a", NULL, &p[3], msg, sizeof msg), HUB_SERVER_FULL);
+    CHECK_INT(hub_join(hub, "a", NULL, 0, &p[1], msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "a", NULL, 0, &p[2], msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "a", NULL, 0, &p[3], msg, sizeof msg), HUB_SERVER_FULL);
     CHECK_STR(msg, "the server already hosts its maximum of 3 participants");
     for (int i = 0; i < 3; i++)
         hub_leave(hub, &p[i]);
-    CHECK_INT(hub_join(hub, "b", NULL, &p[0], msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "b", NULL, 0, &p[0], msg, sizeof msg), HUB_OK);
     hub_leave(hub, &p[0]);
     hub_free(hub);
     config_free(cfg);
