@@ -24,8 +24,8 @@ typedef struct session_env {
     hub_t *hub;
     const config_t *cfg;
     media_t *media;
-    addrlimit_t *addrs; /* per client address limits */
-    session_t *all; /* every open session (list head, maintained by this module) */
+    addrlimit_t *addrs;    /* per client address limits */
+    session_t *all;        /* every open session (list head, maintained by this module) */
     uint64_t speech_clock; /* counts starts of speech: orders the latest speakers */
     size_t count;
 } session_env_t;
