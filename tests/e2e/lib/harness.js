@@ -544,34 +544,43 @@ async function runEchoTest(browserName, launch) {
         failure = `${browserName}: FAILED: ${e && e.stack ? e.stack : e}`;
         log(`server log (last 80 lines):\n${server.output(80)}`);
     } finally {
-        if (browser) {
-            try {
-                await bounded(browser.close(), 15000, `closing ${browserName}`);
-            } catch (e) {
-                log(`${e.message}; killing it`);
-                if (browser.kill) browser.kill();
-            }
-        }
-        fs.rmSync(profile, { recursive: true, force: true });
-        if (!server.alive()) {
-            failure = (failure ? `${failure}\n[e2e] ` : `${browserName}: FAILED: `) +
-                `sobre died during the test (${JSON.stringify(server.exit)}):\n` +
-                server.output(80);
-        }
-        const exit = await server.stop();
-        const san = server.sanitizerReport();
-        if (san && !failure) failure = `${browserName}: FAILED: sanitizer report from sobre:\n${san}`;
-        log(`sobre exited: ${JSON.stringify(exit)}`);
+        if (browser) browser.label = browserName;
+        await finish({ name: null, browsers: browser ? [browser] : [], profiles: [profile], server,
+                       failure, watchdog, prefix: `${browserName}: FAILED: ` });
     }
+}
+
+// The end of every e2e test: closes the browsers (killing what does not close), removes
+// their profiles, stops sobre (a crash or a sanitizer report fails the test) and exits
+// with the verdict. `failure` is null or the message; `prefix` starts a failure line.
+async function finish({ name, browsers, profiles, server, failure, watchdog, prefix }) {
+    for (const b of browsers) {
+        try {
+            await bounded(b.close(), 15000, `closing ${b.label}`);
+        } catch (e) {
+            log(`${e.message}; killing it`);
+            if (b.kill) b.kill();
+        }
+    }
+    for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
+    if (!server.alive()) {
+        failure = (failure ? `${failure}\n[e2e] ` : prefix) +
+            `sobre died during the test (${JSON.stringify(server.exit)}):\n${server.output(80)}`;
+    }
+    const exit = await server.stop();
+    const san = server.sanitizerReport();
+    if (san && !failure) failure = `${prefix}sanitizer report from sobre:\n${san}`;
+    log(`sobre exited: ${JSON.stringify(exit)}`);
     clearTimeout(watchdog);
     if (failure) {
-        console.error(`[e2e] ${failure}`);
+        console.error(`[e2e] ${name ? `${name}: ` : ''}${failure}`);
         process.exit(1);
     }
+    if (name) log(`${name}: PASSED`);
     process.exit(0);
 }
 
 module.exports = {
-    runEchoTest, requireModule, bounded, log, sleep, parseArgs, echoInPage, Sobre,
+    finish, runEchoTest, requireModule, bounded, log, sleep, parseArgs, echoInPage, Sobre,
     WATCHDOG_MS, MEDIA_WINDOW_MS,
 };

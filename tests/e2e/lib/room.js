@@ -15,7 +15,7 @@ const child_process = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { Sobre, bounded, log, sleep, parseArgs, WATCHDOG_MS, MEDIA_WINDOW_MS } = require('./harness');
+const { Sobre, bounded, finish, log, sleep, parseArgs, WATCHDOG_MS, MEDIA_WINDOW_MS } = require('./harness');
 const { installAgent } = require('./room_agent');
 
 const ROOM = 'salle';
@@ -515,31 +515,10 @@ async function runRoomTest(testName, body, opts = {}) {
                 // the page may be gone already
             }
         }
-        for (const b of browsers) {
-            try {
-                await bounded(b.close(), 15000, `closing ${b.name}`);
-            } catch (e) {
-                log(`${e.message}; killing it`);
-                if (b.kill) b.kill();
-            }
-        }
-        for (const profile of profiles) fs.rmSync(profile, { recursive: true, force: true });
-        if (!server.alive()) {
-            failure = (failure ? `${failure}\n[e2e] ` : 'FAILED: ') +
-                `sobre died during the test (${JSON.stringify(server.exit)}):\n${server.output(80)}`;
-        }
-        const exit = await server.stop();
-        const san = server.sanitizerReport();
-        if (san && !failure) failure = `FAILED: sanitizer report from sobre:\n${san}`;
-        log(`sobre exited: ${JSON.stringify(exit)}`);
+        for (const b of browsers) b.label = b.name;
+        await finish({ name: testName, browsers, profiles, server, failure, watchdog,
+                       prefix: 'FAILED: ' });
     }
-    clearTimeout(watchdog);
-    if (failure) {
-        console.error(`[e2e] ${testName}: ${failure}`);
-        process.exit(1);
-    }
-    log(`${testName}: PASSED`);
-    process.exit(0);
 }
 
 // Everything a failing CI log needs, each part bounded so that a wedged page cannot hide

@@ -5,7 +5,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { Sobre, bounded, log, sleep, parseArgs, WATCHDOG_MS } = require('./harness');
+const { Sobre, bounded, finish, log, sleep, parseArgs, WATCHDOG_MS } = require('./harness');
 
 class StageError extends Error {
     constructor(stage, message) {
@@ -257,31 +257,10 @@ async function runWebTest(testName, rooms, body) {
         }
         log(`server log (last 120 lines):\n${server.output(120)}`);
     } finally {
-        for (const b of browsers) {
-            try {
-                await bounded(b.close(), 15000, `closing ${b.kind}`);
-            } catch (e) {
-                log(`${e.message}; killing it`);
-                if (b.kill) b.kill();
-            }
-        }
-        for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
-        if (!server.alive()) {
-            failure = (failure ? `${failure}\n[e2e] ` : 'FAILED: ') +
-                `sobre died during the test (${JSON.stringify(server.exit)}):\n${server.output(80)}`;
-        }
-        const exit = await server.stop();
-        const san = server.sanitizerReport();
-        if (san && !failure) failure = `FAILED: sanitizer report from sobre:\n${san}`;
-        log(`sobre exited: ${JSON.stringify(exit)}`);
+        for (const b of browsers) b.label = b.kind;
+        await finish({ name: testName, browsers, profiles, server, failure, watchdog,
+                       prefix: 'FAILED: ' });
     }
-    clearTimeout(watchdog);
-    if (failure) {
-        console.error(`[e2e] ${testName}: ${failure}`);
-        process.exit(1);
-    }
-    log(`${testName}: PASSED`);
-    process.exit(0);
 }
 
 module.exports = { runWebTest, WebPage, StageError };
