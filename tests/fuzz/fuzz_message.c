@@ -31,11 +31,12 @@ static const kind_t kinds[] = {
     {"publish", MSG_PUBLISH, {"sdp"}},
     {"answer", MSG_ANSWER, {"sdp"}},
     {"candidate", MSG_CANDIDATE, {0}},
-    {"mute", MSG_MUTE, {"kind", "muted"}},
+    {"mute", MSG_MUTE, {"kind", "muted", "peer"}},
     {"prefs", MSG_PREFS, {"audio_only", "max_video_kbps", "last_n"}},
     {"chat", MSG_CHAT, {"text"}},
     {"leave", MSG_LEAVE, {0}},
     {"ping", MSG_PING, {0}},
+    {"kick", MSG_KICK, {"peer"}},
 };
 
 static const kind_t *find_kind(const char *type)
@@ -102,8 +103,12 @@ static void check_accepted(const json_t *msg, message_type_t type)
         const char *kind = json_string_value(json_object_get(msg, "kind"));
         require(kind && (strcmp(kind, "audio") == 0 || strcmp(kind, "video") == 0));
         require(bool_ok(msg, "muted", true));
+        require(string_ok(msg, "peer", false, 1, 16, false));
         break;
     }
+    case MSG_KICK:
+        require(string_ok(msg, "peer", true, 1, 16, false));
+        break;
     case MSG_PREFS:
         require(bool_ok(msg, "audio_only", false));
         require(int_ok(msg, "max_video_kbps", 0, 100000));
