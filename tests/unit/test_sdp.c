@@ -1,6 +1,7 @@
 /* SDP: browser offers from tests/data/sdp, every parse error, the answer's rules checked
  * line by line and by parsing the answer back. */
 #include "sdp.h"
+#include "sdp_text.h"
 #include "test.h"
 
 #include <stdint.h>
@@ -49,40 +50,12 @@ static sdp_answer_params_t params(void)
 
 static size_t load(const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof path, DATA "%s.sdp", name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    text[n] = '\0';
-    return n;
+    return load_sdp(DATA, name, text, sizeof text);
 }
 
 static int parse_text(const char *s, sdp_t *dst)
 {
     return sdp_parse(s, strlen(s), dst, err, sizeof err);
-}
-
-/* Does the answer contain this exact line (CRLF-terminated)? How many times? */
-static int count_line(const char *sdp, const char *line)
-{
-    int n = 0;
-    size_t len = strlen(line);
-    for (const char *p = sdp; (p = strstr(p, line)) != NULL; p += len)
-        if ((p == sdp || p[-1] == '\n') && p[len] == '\r' && p[len + 1] == '\n') n++;
-    return n;
-}
-
-static int count_prefix(const char *sdp, const char *prefix)
-{
-    int n = 0;
-    for (const char *p = sdp; (p = strstr(p, prefix)) != NULL; p++)
-        if (p == sdp || p[-1] == '\n') n++;
-    return n;
 }
 
 /* ---- fixtures -------------------------------------------------------------------- */

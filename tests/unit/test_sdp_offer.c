@@ -1,6 +1,7 @@
 /* sdp_offer: subscribe offers parsed back with sdp_parse, m-line recycling, payload type
  * stability, browser answers from tests/data/sdp/answers, every answer error. */
 #include "sdp_offer.h"
+#include "sdp_text.h"
 #include "test.h"
 
 #include <stdint.h>
@@ -129,23 +130,6 @@ static int parse(const char *sdp)
     return rc;
 }
 
-static int count_line(const char *sdp, const char *line)
-{
-    int n = 0;
-    size_t len = strlen(line);
-    for (const char *p = sdp; (p = strstr(p, line)) != NULL; p += len)
-        if ((p == sdp || p[-1] == '\n') && p[len] == '\r' && p[len + 1] == '\n') n++;
-    return n;
-}
-
-static int count_prefix(const char *sdp, const char *prefix)
-{
-    int n = 0;
-    for (const char *p = sdp; (p = strstr(p, prefix)) != NULL; p++)
-        if (p == sdp || p[-1] == '\n') n++;
-    return n;
-}
-
 /* The answer a browser like Chrome gives to an offer: recvonly, setup active, its own ICE
  * and fingerprint on every m-line, no SSRCs or candidates of ours. Closed m-lines stay. */
 static void answer_for(const char *o, char *out, size_t cap)
@@ -186,17 +170,7 @@ static int negotiate(sdp_sub_t *s)
 
 static size_t load(const char *name, char *dst, size_t cap)
 {
-    char path[512];
-    snprintf(path, sizeof path, DATA "%s.sdp", name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    size_t n = fread(dst, 1, cap - 1, f);
-    fclose(f);
-    dst[n] = '\0';
-    return n;
+    return load_sdp(DATA, name, dst, cap);
 }
 
 /* Replaces the first occurrence of from with to in s (capacity cap); false if absent. */
