@@ -24,13 +24,13 @@ aiortc 1.4 (Debian's python3-aiortc) quirks this relies on:
 import asyncio
 import os
 import sys
-import time
 
 import numpy
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from e2e_aiortc import (ANALYSED, ANNOUNCE, RATE, WARMUP, Server, ToneTrack,  # noqa: E402
-                        dtls_state, harness, pump, save_sdp, to_mono, tone_windows)
+                        dtls_state, harness, pump, save_sdp, to_mono, tone_windows,
+                        wait_connected)
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 
@@ -91,21 +91,12 @@ class EchoToneTest(harness.unittest.IsolatedAsyncioTestCase):
             self.fail_with("signalling", "setRemoteDescription(answer) refused it: %r\n%s"
                            % (e, msg["sdp"]))
 
-        t0 = time.monotonic()
-        deadline = t0 + 20
-        ice_up = False
-        while time.monotonic() < deadline:
-            ice_up = ice_up or pc.iceConnectionState == "completed"
-            if pc.connectionState in ("connected", "failed"):
-                break
-            await asyncio.sleep(0.1)
-        if pc.connectionState != "connected":
+        ok, ice_up, took = await wait_connected(pc)
+        if not ok:
             if not ice_up:
                 self.fail_with("ICE", "no ICE connectivity with the server's candidate "
-                               "(gave up after %.1f s of at most 20)"
-                               % (time.monotonic() - t0), pc)
-            self.fail_with("DTLS", "ICE completed but DTLS did not (after %.1f s)"
-                           % (time.monotonic() - t0), pc)
+                               "(gave up after %.1f s of at most 20)" % took, pc)
+            self.fail_with("DTLS", "ICE completed but DTLS did not (after %.1f s)" % took, pc)
         print("[aiortc] connected (%d Hz)" % freq, flush=True)
 
         # Media: collect WARMUP + ANALYSED seconds of echoed audio, every wait bounded.

@@ -33,13 +33,12 @@ import numpy
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from e2e_aiortc import (ANALYSED, ANNOUNCE, RATE, WARMUP, Peer, Server,  # noqa: E402
                         ToneTrack, dtls_state, harness, media_sections, pump, save_sdp,
-                        to_mono, tone_windows)
+                        to_mono, tone_windows, wait_connected)
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 
 ROOM = "salle"
 TONES = {"aiortc-440": 440, "aiortc-660": 660}
-CONNECT_S = 20.0
 
 
 class RoomToneTest(harness.unittest.IsolatedAsyncioTestCase):
@@ -96,20 +95,14 @@ class RoomToneTest(harness.unittest.IsolatedAsyncioTestCase):
         return peer, pc
 
     async def wait_connected(self, pc, what):
-        t0 = time.monotonic()
-        ice_up = False
-        while time.monotonic() - t0 < CONNECT_S:
-            ice_up = ice_up or pc.iceConnectionState == "completed"
-            if pc.connectionState in ("connected", "failed"):
-                break
-            await asyncio.sleep(0.1)
-        if pc.connectionState != "connected":
+        ok, ice_up, took = await wait_connected(pc)
+        if not ok:
             if not ice_up:
                 self.fail_with("ICE", "%s: no ICE connectivity with the server's candidate "
-                               "(gave up after %.1f s)" % (what, time.monotonic() - t0))
+                               "(gave up after %.1f s)" % (what, took))
             self.fail_with("DTLS", "%s: ICE completed but DTLS did not (after %.1f s)"
-                           % (what, time.monotonic() - t0))
-        print("[aiortc] %s connected after %.2f s" % (what, time.monotonic() - t0), flush=True)
+                           % (what, took))
+        print("[aiortc] %s connected after %.2f s" % (what, took), flush=True)
 
     async def publish(self, peer, pc, freq):
         pc.addTransceiver(ToneTrack(freq), direction="sendonly")

@@ -33,13 +33,12 @@ import time
 import numpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_aiortc import (RATE, Peer, ToneTrack, beep_analysis,  # noqa: E402
+from e2e_aiortc import (CONNECT_S, RATE, Peer, ToneTrack, beep_analysis,  # noqa: E402
                         dominant_frequency, dtls_state, harness, media_sections, save_sdp,
-                        to_mono)
+                        to_mono, wait_connected)
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 
-CONNECT_S = 20.0
 LIFETIME_S = 180.0
 SAMPLE_DIR = os.environ.get("SOBRE_E2E_AUDIO_DIR")   # saves analysed audio as .npy
 
@@ -76,15 +75,8 @@ class Agent:
         self.pumps = []
 
     async def connected(self, pc, what):
-        t0 = time.monotonic()
-        ice_up = False
-        while time.monotonic() - t0 < CONNECT_S:
-            ice_up = ice_up or pc.iceConnectionState == "completed"
-            if pc.connectionState in ("connected", "failed"):
-                break
-            await asyncio.sleep(0.05)
-        took = time.monotonic() - t0
-        if pc.connectionState != "connected":
+        ok, ice_up, took = await wait_connected(pc)
+        if not ok:
             stage = "DTLS" if ice_up else "ICE"
             report("failed", stage=stage, message="%s: %s did not connect within %.1f s "
                    "(ice %s, connection %s, dtls %s)" % (self.name, what, took,

@@ -167,6 +167,23 @@ async def pump(track, queue):
         await queue.put(e)
 
 
+CONNECT_S = 20.0  # how long a peer connection may take to connect
+
+
+async def wait_connected(pc, limit_s=CONNECT_S, step_s=0.05):
+    """Waits (bounded) until pc is connected or failed. Returns (connected, ice_up,
+    seconds taken): ice_up says whether ICE got through, to tell an ICE failure from a
+    DTLS one."""
+    t0 = time.monotonic()
+    ice_up = False
+    while time.monotonic() - t0 < limit_s:
+        ice_up = ice_up or pc.iceConnectionState == "completed"
+        if pc.connectionState in ("connected", "failed"):
+            break
+        await asyncio.sleep(step_s)
+    return pc.connectionState == "connected", ice_up, time.monotonic() - t0
+
+
 def dtls_state(pc):
     for t in pc.getTransceivers():
         transport = t.sender.transport
