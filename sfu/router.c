@@ -520,9 +520,8 @@ static void drop_track_at(router_t *r, size_t i, bool bye)
     r->tracks[i] = r->tracks[--r->n_tracks];
 }
 
-void router_remove_track(router_t *r, uint32_t id, uint64_t now)
+void router_remove_track(router_t *r, uint32_t id)
 {
-    (void)now;
     for (size_t i = 0; i < r->n_tracks; i++) {
         if (r->tracks[i]->spec.id == id) {
             drop_track_at(r, i, true);
@@ -582,9 +581,8 @@ void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool pa
     request_keyframe(r, t, now);
 }
 
-void router_remove_endpoint(router_t *r, uint32_t ep, uint64_t now)
+void router_remove_endpoint(router_t *r, uint32_t ep)
 {
-    (void)now;
     for (size_t i = 0; i < r->n_tracks;) {
         if (r->tracks[i]->spec.publisher == ep)
             drop_track_at(r, i, true);

@@ -90,7 +90,7 @@ void router_free(router_t *r); /* router_free(NULL) is a no-op */
 int router_add_track(router_t *r, const router_track_t *t);
 
 /* Ends a track: its subscribers get a BYE for their stream, subscriptions go. */
-void router_remove_track(router_t *r, uint32_t track, uint64_t now_ms);
+void router_remove_track(router_t *r, uint32_t track);
 
 /* Starts forwarding a track to a subscriber (a video one from its next keyframe, which
  * is requested). Returns 0, or -1 when the track is unknown or already subscribed. */
@@ -107,7 +107,7 @@ void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool pa
                        uint64_t now_ms);
 
 /* Forgets every track and subscription of an endpoint (its transport closed). */
-void router_remove_endpoint(router_t *r, uint32_t ep, uint64_t now_ms);
+void router_remove_endpoint(router_t *r, uint32_t ep);
 
 /* A plain (unprotected) RTP packet from endpoint `from`. Not modified. */
 void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now_ms);

@@ -129,7 +129,7 @@ static endpoint_t *find_by_id(worker_t *w, uint64_t id)
 
 static void remove_endpoint(worker_t *w, endpoint_t *ep)
 {
-    router_remove_endpoint(w->router, ep->slot, now_ms());
+    router_remove_endpoint(w->router, ep->slot);
     addrmap_remove_value(w->by_addr, ep->slot);
     timers_cancel(&w->timers, &ep->timer);
     w->eps[ep->slot] = NULL;
@@ -228,7 +228,7 @@ static void router_command(worker_t *w, worker_cmd_t *cmd)
                      cmd->track_spec->id);
         break;
     case WORKER_CMD_REMOVE_TRACK:
-        router_remove_track(w->router, cmd->track, now);
+        router_remove_track(w->router, cmd->track);
         break;
     case WORKER_CMD_SUBSCRIBE:
         if (!ep || !cmd->sub) break;
