@@ -156,6 +156,35 @@ class CliTest(unittest.TestCase):
         status, _, err = run("-c", os.path.join(self.tmp.name, "nope.json"))
         self.assertEqual(status, 1, err)
 
+    def test_unreadable_dtls_certificate(self):
+        cfg = base_config(free_tcp_port(), free_udp_port())
+        cert = os.path.join(self.tmp.name, "no-cert.pem")
+        cfg["media"].update({"dtls_cert": cert,
+                             "dtls_key": os.path.join(self.tmp.name, "no-key.pem")})
+        status, _, err = run("-c", self.write("dtls.json", json.dumps(cfg)))
+        self.assertEqual(status, 1, err)
+        self.assertIn(cert, err)
+
+    def test_token_refuses_bad_arguments(self):
+        path = self.write("plain.json", json.dumps(base_config(free_tcp_port(), free_udp_port())))
+        status, out, err = run("token", "-c", path, "r", "Ana")
+        self.assertEqual((status, out), (1, ""))
+        self.assertIn("auth.token_secret", err)
+        cfg = base_config(free_tcp_port(), free_udp_port())
+        cfg["auth"] = {"token_secret": "0123456789abcdefghij"}
+        path = self.write("auth.json", json.dumps(cfg))
+        for args, word in ((["r", "Ana", "participant", "0"], "HOURS"),
+                           (["r", "Ana", "root"], "unknown role"),
+                           (["r"], "usage"),
+                           (["r", "x" * 70], "64 characters")):
+            with self.subTest(args=args):
+                status, out, err = run("token", "-c", path, *args)
+                self.assertEqual((status, out), (2, ""))
+                self.assertIn(word, err)
+        status, out, _ = run("token", "-c", path, "r", "Ana", "listener", "2")
+        self.assertEqual(status, 0)
+        self.assertTrue(out.startswith("v1."), out)
+
     def test_port_in_use(self):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
             busy.bind(("127.0.0.1", 0))

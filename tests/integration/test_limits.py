@@ -11,6 +11,8 @@ import signal
 import sys
 import time
 
+import websockets
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sobre_harness as harness  # noqa: E402
 from sobre_harness import ServerTestCase  # noqa: E402
@@ -199,6 +201,23 @@ class PerAddressTest(ServerTestCase):
         await asyncio.sleep(0.2)
         again = await self.client("again")
         await again.assert_open()
+
+    async def test_a_local_proxy_forwards_the_address(self):
+        """Behind a reverse proxy on this host every browser comes from 127.0.0.1: the
+        first X-Forwarded-For address is the one counted."""
+        async def via_proxy(addr):
+            ws = await websockets.connect(self.server.ws_url, subprotocols=["sobre.v1"],
+                                          extra_headers={"X-Forwarded-For": addr + ", 10.0.0.1"})
+            self.addAsyncCleanup(ws.close)
+            return ws
+        held = [await via_proxy("192.0.2.1") for _ in range(3)]
+        refused = await via_proxy("192.0.2.1")
+        msg = json.loads(await asyncio.wait_for(refused.recv(), 3))
+        self.assertEqual((msg["type"], msg["code"]), ("error", "rate_limited"))
+        other = await via_proxy("192.0.2.2")   # another browser behind the same proxy
+        await other.send(json.dumps({"type": "ping", "id": "x"}))
+        self.assertEqual(json.loads(await asyncio.wait_for(other.recv(), 3))["type"], "pong")
+        del held
 
     async def test_password_guessing_is_slowed(self):
         for i in range(4):
