@@ -750,6 +750,49 @@ void config_free(config_t *cfg)
     free(cfg);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_announce(const config_t *a, const config_t *b)
+{
+    if (a->n_announce != b->n_announce) return false;
+    for (size_t i = 0; i < a->n_announce; i++)
+        if (strcmp(a->announce[i], b->announce[i]) != 0) return false;
+    return true;
+}
+
+int config_restart_changes(const config_t *running, const config_t *next, char *out, size_t len)
+{
+    const struct {
+        const char *key;
+        bool same;
+    } keys[] = {
+        {"listen.address", same_str(running->listen_address, next->listen_address)},
+        {"listen.port", running->listen_port == next->listen_port},
+        {"tls.cert", same_str(running->tls_cert, next->tls_cert)},
+        {"tls.key", same_str(running->tls_key, next->tls_key)},
+        {"media.port", running->media_port == next->media_port},
+        {"media.workers", running->media_workers == next->media_workers},
+        {"media.announce", same_announce(running, next)},
+        {"media.dtls_cert", same_str(running->dtls_cert, next->dtls_cert)},
+        {"media.dtls_key", same_str(running->dtls_key, next->dtls_key)},
+    };
+    int n = 0;
+    size_t used = 0;
+    if (len > 0) out[0] = '\0';
+    for (size_t i = 0; i < COUNT(keys); i++) {
+        if (keys[i].same) continue;
+        if (used < len) {
+            int w = snprintf(out + used, len - used, "%s%s", n ? ", " : "", keys[i].key);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        n++;
+    }
+    return n;
+}
+
 const config_room_t *config_find_room(const config_t *cfg, const char *name)
 {
     for (size_t i = 0; cfg && name && i < cfg->n_rooms; i++)

@@ -77,6 +77,12 @@ config_t *config_default(void);
 /* Frees everything; config_free(NULL) is a no-op. */
 void config_free(config_t *cfg);
 
+/* The settings a running server cannot change (listen address and port, TLS on or off and
+ * the certificate's paths, the media ports, workers, announced addresses and DTLS
+ * certificate) that differ between `running` and `next`: their key paths, comma-separated,
+ * into out (empty if none). Returns how many differ. Thread: any. */
+int config_restart_changes(const config_t *running, const config_t *next, char *out, size_t len);
+
 /* The configured room called `name`, or NULL. Borrowed from cfg. */
 const config_room_t *config_find_room(const config_t *cfg, const char *name);
 

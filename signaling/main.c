@@ -1,5 +1,5 @@
 /* sobre: the command line. Parses options, loads the config, runs the server until
- * SIGINT or SIGTERM. */
+ * SIGINT or SIGTERM; SIGHUP reloads the config. */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -37,17 +37,17 @@ static void *signal_thread(void *arg)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
     int sig = 0;
-    /* SIGHUP (systemctl reload) must not stop a meeting: reloading the configuration
-     * is not supported yet, so say so and go on. */
-    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-        log_warn("received SIGHUP: reloading the configuration is not supported yet; "
-                 "restart sobre to apply a changed configuration");
+    /* SIGHUP (systemctl reload) reloads the config file; the meeting goes on. */
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+        log_info("received SIGHUP: reloading the configuration");
+        server_request_reload(srv);
+    }
     log_info("received %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server_request_stop(srv);
     return NULL;
 }
 
-static int run(const config_t *cfg)
+static int run(const config_t *cfg, const char *config_path)
 {
     sigset_t set;
     sigemptyset(&set);
@@ -59,7 +59,7 @@ static int run(const config_t *cfg)
 
     char err[CONFIG_ERROR_MAX];
     server_t *srv;
-    if (server_new(cfg, &srv, err, sizeof err) != 0) {
+    if (server_new(cfg, config_path, &srv, err, sizeof err) != 0) {
         fprintf(stderr, "sobre: %s\n", err);
         return 1;
     }
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
     } else {
         cfg = config_default();
     }
-    int rc = run(cfg);
+    int rc = run(cfg, config_path);
     config_free(cfg);
     return rc;
 }

@@ -9,7 +9,7 @@
 
 struct room {
     char name[CONFIG_ROOM_NAME_MAX + 1];
-    const config_room_t *caps; /* borrowed from the config */
+    config_room_t caps; /* the caps it opened with (password: NULL, see hub_join) */
     peer_t **members;
     size_t n_members, cap_members;
     room_t *next;
@@ -52,13 +52,22 @@ static room_t *find_room(hub_t *hub, const char *name)
     return NULL;
 }
 
-static hub_status_t open_room(hub_t *hub, const char *name, room_t **out, char *msg, size_t msglen)
+void hub_set_config(hub_t *hub, const config_t *cfg)
+{
+    hub->cfg = cfg;
+}
+
+/* Who may enter `name` now: its entry in the current config, or room_defaults for a room
+ * created on demand; NULL when the current config has no such room. */
+static const config_room_t *admission(const hub_t *hub, const char *name)
 {
     const config_room_t *caps = config_find_room(hub->cfg, name);
-    if (!caps && !hub->cfg->on_demand) {
-        snprintf(msg, msglen, "room \"%s\" does not exist on this server", name);
-        return HUB_ROOM_UNKNOWN;
-    }
+    return caps ? caps : hub->cfg->on_demand ? &hub->cfg->room_defaults : NULL;
+}
+
+static hub_status_t open_room(hub_t *hub, const char *name, const config_room_t *caps, room_t **out,
+                              char *msg, size_t msglen)
+{
     if (hub->n_rooms >= (size_t)hub->cfg->max_rooms) {
         snprintf(msg, msglen, "the server already hosts its maximum of %d rooms",
                  hub->cfg->max_rooms);
@@ -66,7 +75,8 @@ static hub_status_t open_room(hub_t *hub, const char *name, room_t **out, char *
     }
     room_t *r = xcalloc(1, sizeof *r);
     snprintf(r->name, sizeof r->name, "%s", name);
-    r->caps = caps ? caps : &hub->cfg->room_defaults;
+    r->caps = *caps;
+    r->caps.password = NULL; /* checked against the current config at each join */
     r->next = hub->rooms;
     hub->rooms = r;
     hub->n_rooms++;
@@ -103,29 +113,37 @@ hub_status_t hub_join(hub_t *hub, const char *room_name, const char *password, u
                  hub->cfg->max_participants);
         return HUB_SERVER_FULL;
     }
+    /* A reload (server_reload) applies to joins at once, running rooms included: the
+     * room's password and size come from the current config, its media caps stay. */
+    const config_room_t *admit = admission(hub, room_name);
+    if (!admit) {
+        snprintf(msg, msglen, "room \"%s\" does not exist on this server", room_name);
+        return HUB_ROOM_UNKNOWN;
+    }
     room_t *r = find_room(hub, room_name);
     bool created = false;
     if (!r) {
-        hub_status_t st = open_room(hub, room_name, &r, msg, msglen);
+        hub_status_t st = open_room(hub, room_name, admit, &r, msg, msglen);
         if (st != HUB_OK) return st;
         created = true;
     }
     hub_status_t st = HUB_OK;
-    if (!(flags & HUB_JOIN_AUTHORIZED) && !auth_password_ok(r->caps->password, password)) {
+    if (!(flags & HUB_JOIN_AUTHORIZED) && !auth_password_ok(admit->password, password)) {
         snprintf(msg, msglen,
                  password && *password ? "wrong password for room \"%s\""
                                        : "room \"%s\" needs a password",
                  room_name);
         st = HUB_UNAUTHORIZED;
-    } else if (r->n_members >= (size_t)r->caps->max_participants) {
+    } else if (r->n_members >= (size_t)admit->max_participants) {
         snprintf(msg, msglen, "room \"%s\" is full (%d participants)", room_name,
-                 r->caps->max_participants);
+                 admit->max_participants);
         st = HUB_ROOM_FULL;
     }
     if (st != HUB_OK) {
         if (created) drop_room(hub, r);
         return st;
     }
+    r->caps.max_participants = admit->max_participants;
     snprintf(peer->id, sizeof peer->id, "p%llu", ++hub->next_peer);
     peer->room = r;
     add_member(r, peer);
@@ -173,5 +191,5 @@ const char *room_name(const room_t *room)
 
 const config_room_t *room_caps(const room_t *room)
 {
-    return room->caps;
+    return &room->caps;
 }

@@ -32,8 +32,14 @@ typedef enum {
     HUB_SERVER_FULL = -4,
 } hub_status_t;
 
-/* cfg is borrowed and must outlive the hub. */
+/* cfg is borrowed and must outlive the hub (or its replacement by hub_set_config). */
 hub_t *hub_new(const config_t *cfg);
+
+/* A reloaded config: joins are admitted by it from now on (room existence, password,
+ * room and server sizes). A running room keeps the media caps it opened with (video,
+ * video_kbps, audio_kbps, last_n, echo) until it empties; no pointer into the previous
+ * config is kept, so the caller may free it. */
+void hub_set_config(hub_t *hub, const config_t *cfg);
 void hub_free(hub_t *hub); /* rooms must be empty; hub_free(NULL) is a no-op */
 
 /* Admits peer into `room_name` (created on demand when the config allows it), checking
@@ -53,6 +59,8 @@ size_t hub_participant_count(const hub_t *hub);
 /* The members of a room in join order: *peers is borrowed until the next join or leave. */
 size_t room_members(const room_t *room, peer_t *const **peers);
 const char *room_name(const room_t *room);
+/* The room's caps: media caps as it opened, max_participants as of the last join;
+ * password is always NULL (the current config's is checked at each join). */
 const config_room_t *room_caps(const room_t *room);
 
 #endif

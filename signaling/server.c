@@ -17,13 +17,18 @@
 #include "mem.h"
 #include "room.h"
 #include "session.h"
+#include "tls.h"
 #include "worker.h"
 
 #define SHUTDOWN_GRACE_MS 1500
 #define TICK_MS           50
 
 struct server {
-    const config_t *cfg;
+    const config_t *cfg;     /* the running config: boot, or the last one reloaded */
+    const config_t *boot;    /* borrowed: what the ports, TLS context and workers began with */
+    config_t *reloaded;      /* owned: the config of the last successful reload, or NULL */
+    const char *config_path; /* NULL: the embedded default, nothing to reload */
+    atomic_bool reload;
     struct lws_context *ctx;
     char web_root[PATH_MAX];
     hub_t *hub;
@@ -82,6 +87,13 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED:
         session_closed(pss->session, srv->shutting_down);
         pss->session = NULL;
+        return 0;
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        /* user is the vhost's SSL_CTX, made before any connection */
+        if (tls_restrict_versions(user) != 0) {
+            log_warn("tls: cannot restrict HTTPS to TLS 1.2 and later");
+            return 1;
+        }
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         if (srv && srv->media) drain_worker_events(srv);
@@ -147,7 +159,7 @@ static int check_tls_files(const config_t *cfg, char *err, size_t errlen)
             return -1;
         }
     }
-    return 0;
+    return cfg->tls_cert ? tls_check_pair(cfg->tls_cert, cfg->tls_key, err, errlen) : 0;
 }
 
 static void notify_cb(void *arg)
@@ -195,12 +207,14 @@ static struct lws_context *create_context(server_t *srv)
     return lws_create_context(&info);
 }
 
-int server_new(const config_t *cfg, server_t **out, char *err, size_t errlen)
+int server_new(const config_t *cfg, const char *config_path, server_t **out, char *err,
+               size_t errlen)
 {
     *out = NULL;
     lws_set_log_level(LLL_ERR | (log_enabled(LOG_DEBUG) ? LLL_WARN | LLL_NOTICE : 0), lws_log_cb);
     server_t *srv = xcalloc(1, sizeof *srv);
-    srv->cfg = cfg;
+    srv->cfg = srv->boot = cfg;
+    srv->config_path = config_path;
     if (!realpath(cfg->web_root, srv->web_root)) {
         snprintf(err, errlen, "web_root: %s: %s", cfg->web_root, strerror(errno));
         goto fail;
@@ -225,9 +239,66 @@ fail:
     return -1;
 }
 
+/* Refuses the reload (err says why) unless the new certificate and key load. The vhost's
+ * SSL_CTX was made from the boot paths; lws_tls_cert_updated reloads the files at those
+ * paths into it, so connections from now on get the renewed certificate. */
+static int reload_tls(server_t *srv, const config_t *next, char *err, size_t errlen)
+{
+    const config_t *boot = srv->boot;
+    if (!boot->tls_cert || !next->tls_cert || strcmp(boot->tls_cert, next->tls_cert) != 0 ||
+        strcmp(boot->tls_key, next->tls_key) != 0)
+        return 0; /* TLS switched on or off, or other files: reported as needing a restart */
+    if (check_tls_files(next, err, errlen) != 0) return -1;
+    lws_tls_cert_updated(srv->ctx, boot->tls_cert, boot->tls_key, NULL, 0, NULL, 0);
+    log_info("reload: HTTPS certificate reloaded from %s", boot->tls_cert);
+    return 0;
+}
+
+/* SIGHUP: the config file again. A file that does not load, a web_root that does not
+ * exist or a certificate that does not load refuse the whole reload: the running config
+ * stays. Otherwise joins, limits and the web root follow the new file at once (rooms
+ * already running keep their media caps: hub_set_config); what only a restart can change
+ * is named in the log. */
+static void server_reload(server_t *srv)
+{
+    char err[CONFIG_ERROR_MAX], web_root[PATH_MAX], changed[256];
+    config_t *next;
+    if (!srv->config_path) {
+        log_warn("reload: sobre runs on the embedded default config (no -c FILE): "
+                 "nothing to reload");
+        return;
+    }
+    if (config_load(srv->config_path, &next, err) != 0) {
+        log_warn("reload refused, the running configuration stays: %s", err);
+        return;
+    }
+    if (!realpath(next->web_root, web_root)) {
+        log_warn("reload refused, the running configuration stays: web_root: %s: %s",
+                 next->web_root, strerror(errno));
+        config_free(next);
+        return;
+    }
+    if (reload_tls(srv, next, err, sizeof err) != 0) {
+        log_warn("reload refused, the running configuration stays: %s", err);
+        config_free(next);
+        return;
+    }
+    if (config_restart_changes(srv->boot, next, changed, sizeof changed) > 0)
+        log_warn("reload: %s changed in %s but take%s effect only after a restart; the "
+                 "running values stay",
+                 changed, srv->config_path, strchr(changed, ',') ? "" : "s");
+    memcpy(srv->web_root, web_root, sizeof web_root);
+    srv->cfg = srv->env.cfg = next;
+    hub_set_config(srv->hub, next);
+    config_free(srv->reloaded); /* nothing points into it any more */
+    srv->reloaded = next;
+    log_info("reload: configuration reloaded from %s", srv->config_path);
+}
+
 static void tick_cb(lws_sorted_usec_list_t *sul)
 {
     server_t *srv = lws_container_of(sul, server_t, tick);
+    if (atomic_exchange(&srv->reload, false)) server_reload(srv);
     session_reap(&srv->env, false);
     lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_MS * LWS_US_PER_MS);
 }
@@ -260,6 +331,12 @@ void server_request_stop(server_t *srv)
     lws_cancel_service(srv->ctx);
 }
 
+void server_request_reload(server_t *srv)
+{
+    atomic_store(&srv->reload, true);
+    lws_cancel_service(srv->ctx);
+}
+
 void server_free(server_t *srv)
 {
     if (!srv) return;
@@ -268,5 +345,6 @@ void server_free(server_t *srv)
     addrlimit_free(srv->env.addrs);
     media_free(srv->media);
     hub_free(srv->hub);
+    config_free(srv->reloaded);
     free(srv);
 }

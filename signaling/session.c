@@ -77,21 +77,25 @@ static long long wall_ms(void)
 static void send_error(session_t *s, const json_t *id, const char *code, const char *message);
 static void close_after_flush(session_t *s, enum lws_close_status status);
 
-/* The client's address: the peer's, or behind a proxy on this host (the README's TLS
- * set-up) the first address of X-Forwarded-For, so that per-address limits still see
- * the browsers. */
+/* The client's address: the peer's, or behind a proxy on this host (README "Behind a
+ * reverse proxy") the last address of X-Forwarded-For, the one the proxy itself saw, so
+ * that per-address limits still see the browsers. Earlier entries come from the client
+ * (a proxy appends to what it received) and would let it pick its own address. */
 static void client_address(struct lws *wsi, char *out, size_t len)
 {
     snprintf(out, len, "?");
     lws_get_peer_simple(wsi, out, len);
     bool local =
         !strcmp(out, "127.0.0.1") || !strcmp(out, "::1") || !strcmp(out, "::ffff:127.0.0.1");
-    char fwd[128];
+    char fwd[256];
     if (!local || lws_hdr_copy(wsi, fwd, sizeof fwd, WSI_TOKEN_X_FORWARDED_FOR) <= 0) return;
-    fwd[strcspn(fwd, ", ")] = '\0';
-    size_t n = strlen(fwd);
+    char *last = strrchr(fwd, ',');
+    last = last ? last + 1 : fwd;
+    last += strspn(last, " \t");
+    last[strcspn(last, " \t")] = '\0';
+    size_t n = strlen(last);
     if (n == 0 || n >= len) return; /* no address, or not one */
-    memcpy(out, fwd, n + 1);
+    memcpy(out, last, n + 1);
 }
 
 session_t *session_new(struct lws *wsi, session_env_t *env, session_slot_t *slot)
@@ -818,6 +822,13 @@ void session_on_media_event(session_env_t *env, const worker_event_t *ev)
     if (ev->kind != WORKER_EV_TRANSPORT_CLOSED) return;
     log_info("session %s: %s connection closed: %s", s->peer.id, publish ? "publish" : "subscribe",
              ev->reason);
+    if (!s->wsi) {
+        /* Its socket dropped and now its media stopped too (consent expired): the browser
+         * is gone, no need to wait out the rest of the grace period. */
+        log_info("session %s: socket and media gone, leaves", s->peer.id);
+        free_session(s);
+        return;
+    }
     char why[200];
     snprintf(why, sizeof why, "%smedia connection closed: %s", publish ? "" : "subscribe ",
              ev->reason);

@@ -204,19 +204,25 @@ class PerAddressTest(ServerTestCase):
 
     async def test_a_local_proxy_forwards_the_address(self):
         """Behind a reverse proxy on this host every browser comes from 127.0.0.1: the
-        first X-Forwarded-For address is the one counted."""
-        async def via_proxy(addr):
+        last X-Forwarded-For address, the one the proxy saw, is the one counted. Earlier
+        entries are the client's own (a proxy appends to them): a browser cannot pick
+        its address with them."""
+        async def via_proxy(addr, claimed="10.0.0.1"):
             ws = await websockets.connect(self.server.ws_url, subprotocols=["sobre.v1"],
-                                          extra_headers={"X-Forwarded-For": addr + ", 10.0.0.1"})
+                                          extra_headers={"X-Forwarded-For":
+                                                         claimed + ", " + addr})
             self.addAsyncCleanup(ws.close)
             return ws
-        held = [await via_proxy("192.0.2.1") for _ in range(3)]
-        refused = await via_proxy("192.0.2.1")
+        held = [await via_proxy("192.0.2.1", "10.0.0.%d" % i) for i in range(3)]
+        refused = await via_proxy("192.0.2.1", "10.0.0.9")
         msg = json.loads(await asyncio.wait_for(refused.recv(), 3))
         self.assertEqual((msg["type"], msg["code"]), ("error", "rate_limited"))
         other = await via_proxy("192.0.2.2")   # another browser behind the same proxy
         await other.send(json.dumps({"type": "ping", "id": "x"}))
         self.assertEqual(json.loads(await asyncio.wait_for(other.recv(), 3))["type"], "pong")
+        # Without the header the proxy itself is the address: not 192.0.2.1's count.
+        plain = await self.client("direct")
+        await plain.assert_open()
         del held
 
     async def test_password_guessing_is_slowed(self):

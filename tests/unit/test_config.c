@@ -275,6 +275,33 @@ static void test_find_room(void)
     config_free(c);
 }
 
+static void test_restart_changes(void)
+{
+    config_t *a = parse_ok("{\"media\":{\"announce\":[\"192.0.2.1\"]}}");
+    config_t *same = parse_ok("{\"media\":{\"announce\":[\"192.0.2.1\"]},"
+                              "\"limits\":{\"max_rooms\":3},\"web_root\":\"/tmp\"}");
+    config_t *b = parse_ok("{\"listen\":{\"port\":8443,\"address\":\"127.0.0.1\"},"
+                           "\"tls\":{\"cert\":\"c.pem\",\"key\":\"k.pem\"},"
+                           "\"media\":{\"port\":41000,\"workers\":2,"
+                           "\"announce\":[\"192.0.2.2\"],"
+                           "\"dtls_cert\":\"d.pem\",\"dtls_key\":\"e.pem\"}}");
+    CHECK(a && same && b);
+    if (a && same && b) {
+        char out[256];
+        CHECK_INT(config_restart_changes(a, same, out, sizeof out), 0);
+        CHECK_STR(out, "");
+        CHECK_INT(config_restart_changes(a, b, out, sizeof out), 9);
+        CHECK_STR(out, "listen.address, listen.port, tls.cert, tls.key, media.port, "
+                       "media.workers, media.announce, media.dtls_cert, media.dtls_key");
+        char small[12];
+        CHECK_INT(config_restart_changes(b, a, small, sizeof small), 9); /* cut, counted */
+        CHECK_STR(small, "listen.addr");
+    }
+    config_free(a);
+    config_free(same);
+    config_free(b);
+}
+
 /* Builds {"a": {"b": {"KEY": VALUE EXTRA}}} for section "a.b" (section "" is the top
  * level) and returns the column of "KEY". */
 static int make_doc(char *doc, size_t size, const char *section, const char *key, const char *value,
@@ -381,10 +408,8 @@ typedef struct bool_case {
 static void test_bool_fields(void)
 {
     static const bool_case_t cases[] = {
-        {"", "on_demand", CFG(on_demand)},
-        {"room_defaults", "video", ROOM(video)},
-        {"rooms.r1", "video", ROOM(video)},
-        {"room_defaults", "echo", ROOM(echo)},
+        {"", "on_demand", CFG(on_demand)},  {"room_defaults", "video", ROOM(video)},
+        {"rooms.r1", "video", ROOM(video)}, {"room_defaults", "echo", ROOM(echo)},
         {"rooms.r1", "echo", ROOM(echo)},
     };
     static const char *const bad[][2] = {
@@ -591,7 +616,8 @@ static void test_unknown_keys(void)
          "address, port"},
         {"{\"tls\": {\"cert\": \"/c\", \"key\": \"/k\", \"ca\": \"/x\"}}", "t.json:1:37: tls.ca",
          "cert, key"},
-        {"{\"media\": {\"ports\": 1}}", "t.json:1:12: media.ports", "port, workers, announce, dtls_cert, dtls_key"},
+        {"{\"media\": {\"ports\": 1}}", "t.json:1:12: media.ports",
+         "port, workers, announce, dtls_cert, dtls_key"},
         {"{\"limits\": {\"max_room\": 1}}", "t.json:1:13: limits.max_room",
          "max_rooms, max_participants, uplink_kbps, messages_per_second, resume_seconds, "
          "connections_per_ip, joins_per_minute_per_ip, join_timeout_seconds"},
@@ -839,6 +865,7 @@ int main(void)
     test_full();
     test_inheritance();
     test_find_room();
+    test_restart_changes();
     test_int_fields();
     test_bool_fields();
     test_string_fields();

@@ -87,10 +87,53 @@ static void test_server_limits(void)
     config_free(cfg);
 }
 
+/* A reloaded config admits by its own rules at once; running rooms keep their media caps,
+ * and the previous config can be freed while they run. */
+static void test_reload(void)
+{
+    config_t *old = load("{\"room_defaults\":{\"video_kbps\":300},"
+                         "\"rooms\":{\"petite\":{\"max_participants\":1},"
+                         "\"secret\":{\"password\":\"un\"},\"gone\":{}}}");
+    config_t *next = load("{\"on_demand\":false,\"room_defaults\":{\"video_kbps\":500},"
+                          "\"rooms\":{\"petite\":{\"max_participants\":2},"
+                          "\"secret\":{\"password\":\"deux\"},\"neuve\":{}}}");
+    CHECK(old && next);
+    if (!old || !next) return;
+    hub_t *hub = hub_new(old);
+    peer_t p[6];
+    memset(p, 0, sizeof p);
+    char msg[256];
+    CHECK_INT(hub_join(hub, "petite", NULL, 0, &p[0], msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "petite", NULL, 0, &p[1], msg, sizeof msg), HUB_ROOM_FULL);
+    CHECK_INT(hub_join(hub, "secret", "un", 0, &p[1], msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "gone", NULL, 0, &p[2], msg, sizeof msg), HUB_OK);
+    hub_set_config(hub, next);
+    config_free(old); /* nothing may point into it now */
+    CHECK_INT(room_caps(p[0].room)->video_kbps, 300);
+    CHECK_INT(hub_join(hub, "petite", NULL, 0, &p[3], msg, sizeof msg), HUB_OK);
+    CHECK_INT(room_caps(p[0].room)->max_participants, 2);
+    CHECK_INT(room_caps(p[0].room)->video_kbps, 300); /* running: its caps stay */
+    CHECK(room_caps(p[0].room)->password == NULL);
+    CHECK_INT(hub_join(hub, "secret", "un", 0, &p[4], msg, sizeof msg), HUB_UNAUTHORIZED);
+    CHECK_INT(hub_join(hub, "secret", "deux", 0, &p[4], msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "gone", NULL, 0, &p[5], msg, sizeof msg), HUB_ROOM_UNKNOWN);
+    CHECK_STR(msg, "room \"gone\" does not exist on this server");
+    CHECK_INT(hub_join(hub, "neuve", NULL, 0, &p[5], msg, sizeof msg), HUB_OK);
+    CHECK_INT(room_caps(p[5].room)->video_kbps, 500);
+    peer_t *const *members;
+    CHECK_INT(room_members(p[2].room, &members), 1); /* refused for newcomers, still there */
+    for (int i = 0; i < 6; i++)
+        hub_leave(hub, &p[i]);
+    CHECK_INT(hub_room_count(hub), 0);
+    hub_free(hub);
+    config_free(next);
+}
+
 int main(void)
 {
     test_caps_and_password();
     test_server_limits();
+    test_reload();
     hub_free(NULL);
     TEST_END();
 }
