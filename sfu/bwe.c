@@ -190,7 +190,7 @@ struct bwe {
     double acked_bps;
 
     /* loss-based */
-    double loss_bps;
+    double loss_bps, last_loss;
     uint32_t loss_expected, loss_lost;
     bool have_loss_update, have_loss_decrease;
     int64_t loss_update_us, loss_decrease_us;
@@ -425,6 +425,9 @@ static void aimd(bwe_t *b, int64_t now_us)
         double inc = b->lc_valid ? additive_increase(bps, dt_s) : bps * 0.08 * dt_s;
         if (!b->lc_valid && inc < 1000 * dt_s) inc = 1000 * dt_s;
         double next = bps + inc;
+        /* More got through than the estimate without queues growing: the server sent
+         * padding to find out (a probe), and the link carries at least that. */
+        if (acked > next) next = acked;
         /* Never far above what the subscriber shows it receives. */
         if (acked > 0 && next > 1.5 * acked + 10000)
             next = bps > 1.5 * acked + 10000 ? bps : 1.5 * acked + 10000;
@@ -454,12 +457,19 @@ static void aimd(bwe_t *b, int64_t now_us)
 static void combine(bwe_t *b)
 {
     /* The loss-based rate grows from the current estimate, not past it. */
-    if (b->twcc_seen && b->loss_bps > b->delay_bps) b->loss_bps = b->delay_bps;
+    if (b->twcc_seen) {
+        if (b->loss_bps > b->delay_bps) b->loss_bps = b->delay_bps;
+        /* With little loss, a rate the subscriber showed it receives (a probe's result
+         * among others) is no reason for the loss rule to stay under it. */
+        double shown = b->acked_bps < b->delay_bps ? b->acked_bps : b->delay_bps;
+        if (b->last_loss < 0.02 && b->loss_bps < shown) b->loss_bps = shown;
+    }
     b->estimate = (uint32_t)clampd(b->loss_bps, b->min_bps, b->max_bps);
 }
 
 static void loss_rule(bwe_t *b, double loss, int64_t now_us)
 {
+    b->last_loss = loss;
     if (loss < 0.02) {
         double dt_s =
             b->have_loss_update ? clampd((double)(now_us - b->loss_update_us) / 1e6, 0, 1) : 0;

@@ -9,8 +9,10 @@
  *     variation between groups is smoothed and its slope fitted over 20 groups
  *     (trendline); an adaptive threshold classifies the slope as overuse, underuse or
  *     normal; an AIMD controller then grows the rate (8 %/s far from the last congested
- *     rate, about a packet per response time near it) or cuts it to 0.85 x the
- *     acknowledged rate on overuse;
+ *     rate, about a packet per response time near it), jumps to the acknowledged rate
+ *     when more got through than the estimate (the result of a probe: padding the
+ *     server sent to find out, see downlink.h), or cuts it to 0.85 x the acknowledged
+ *     rate on overuse;
  *   - loss-based: over at least 20 reported packets, under 2 % loss lets the rate grow
  *     (8 %/s), 2-10 % holds it, over 10 % multiplies it by (1 - loss / 2).
  * The estimate is the smaller of the two, clamped to [min_bps, max_bps]. A client without

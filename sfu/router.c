@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "downlink.h"
 #include "mem.h"
 #include "pktcache.h"
 #include "rewrite.h"
@@ -18,6 +19,10 @@
 #define RR_INTERVAL_MS           1000
 #define GAP_NACK_MAX             16     /* a larger jump is a restart or a burst: not NACKed */
 #define SEQ_BASE                 65536u /* extended sequence numbers start one cycle in */
+#define PADDING_LEN              250    /* payload of a probe packet (at most 255) */
+#define PADDING_MAX_PER_PACKET   8      /* probe packets sent after one forwarded packet */
+
+typedef struct link link_t;
 
 typedef struct track track_t;
 
@@ -26,9 +31,11 @@ typedef struct out {
     router_sub_t spec;
     track_t *track;
     rewrite_t *rw;
+    link_t *link; /* the subscriber's downlink */
     bool started; /* video: forwarding from a keyframe on */
     bool paused;  /* this subscriber does not want it now */
     uint16_t rtx_seq;
+    uint32_t last_ts;         /* of the last packet forwarded: probe padding carries it */
     uint32_t packets, octets; /* sent, for its sender reports */
     struct {
         uint16_t out_seq, in_seq;
@@ -69,15 +76,19 @@ struct track {
     size_t n_outs, cap_outs;
 };
 
-/* A subscriber's latest REMB, reported when it moves by 10% or more. */
-typedef struct estimate {
-    uint32_t ep, bps;
-} estimate_t;
+/* A subscriber's downlink: its estimate (reported when it moves by 10% or more), and the
+ * stream probe padding goes out on (the RTX stream of one of its videos). */
+struct link {
+    uint32_t ep;
+    downlink_t *dl;
+    uint32_t reported;
+    out_t *pad; /* NULL: to be found */
+};
 
 struct router {
     router_out_t out;
-    estimate_t *estimates;
-    size_t n_estimates, cap_estimates;
+    link_t **links;
+    size_t n_links, cap_links;
     track_t **tracks;
     size_t n_tracks, cap_tracks;
     uint32_t own_ssrc; /* sender SSRC of the feedback the server itself writes */
@@ -95,6 +106,7 @@ router_t *router_new(const router_out_t *out)
 
 static void free_out(out_t *o)
 {
+    if (o->link && o->link->pad == o) o->link->pad = NULL;
     rewrite_free(o->rw);
     free(o);
 }
@@ -114,7 +126,11 @@ void router_free(router_t *r)
     for (size_t i = 0; i < r->n_tracks; i++)
         free_track(r->tracks[i]);
     free(r->tracks);
-    free(r->estimates);
+    for (size_t i = 0; i < r->n_links; i++) {
+        downlink_free(r->links[i]->dl);
+        free(r->links[i]);
+    }
+    free(r->links);
     free(r);
 }
 
@@ -143,6 +159,13 @@ static size_t out_index(const track_t *t, uint32_t subscriber)
     for (size_t i = 0; i < t->n_outs; i++)
         if (t->outs[i]->spec.subscriber == subscriber) return i;
     return t->n_outs;
+}
+
+static link_t *link_of(const router_t *r, uint32_t ep)
+{
+    for (size_t i = 0; i < r->n_links; i++)
+        if (r->links[i]->ep == ep) return r->links[i];
+    return NULL;
 }
 
 /* The outgoing stream a subscriber's feedback is about. */
@@ -201,6 +224,56 @@ static size_t rewrite_into(const out_t *o, const uint8_t *pkt, size_t len, const
     return len;
 }
 
+/* A video stream of the subscriber with RTX, to carry probe padding, or NULL. */
+static out_t *find_pad_out(const router_t *r, const link_t *l)
+{
+    for (size_t i = 0; i < r->n_tracks; i++) {
+        const track_t *t = r->tracks[i];
+        if (!t->spec.video) continue;
+        for (size_t j = 0; j < t->n_outs; j++) {
+            out_t *o = t->outs[j];
+            if (o->link == l && o->spec.rtx_ssrc && o->started) return o;
+        }
+    }
+    return NULL;
+}
+
+static uint8_t any_rtx_pt(const out_t *o)
+{
+    for (size_t i = 0; i < 128; i++)
+        if (o->spec.rtx_pt[i]) return o->spec.rtx_pt[i];
+    return 0;
+}
+
+/* Probe padding the subscriber's downlink asks for now: padding-only packets on the RTX
+ * stream of one of its videos (receivers count them for congestion control and drop
+ * them), as browsers probe. */
+static void pad(router_t *r, link_t *l, uint64_t now)
+{
+    int64_t now_us = (int64_t)now * 1000;
+    size_t due = downlink_padding_due(l->dl, now_us);
+    if (due == 0) return;
+    if (!l->pad) l->pad = find_pad_out(r, l);
+    out_t *o = l->pad;
+    uint8_t pt = o ? any_rtx_pt(o) : 0;
+    for (int i = 0; pt && due > 0 && i < PADDING_MAX_PER_PACKET; i++) {
+        size_t cap = 0, len = RTP_HEADER_LEN + PADDING_LEN;
+        uint8_t *buf = r->out.begin(r->out.arg, l->ep, &cap);
+        if (!buf || cap < len) return;
+        memset(buf, 0, len);
+        buf[0] = RTP_VERSION << 6 | 0x20; /* padding */
+        buf[1] = pt;
+        rtp_set_seq(buf, o->rtx_seq++);
+        rtp_set_ts(buf, o->last_ts);
+        rtp_set_ssrc(buf, o->spec.rtx_ssrc);
+        buf[len - 1] = PADDING_LEN;
+        size_t n = downlink_stamp(l->dl, buf, len, cap, now_us);
+        r->st.padding_out++;
+        r->out.end(r->out.arg, l->ep, n, false);
+        due = due > n ? due - n : 0;
+    }
+}
+
 /* Sends pkt to subscriber o, rewritten. Returns false when it could not go out (o's
  * transport is not up yet, or the packet maps to no number). */
 static bool forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const rtp_header_t *h,
@@ -226,10 +299,13 @@ static bool forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const
     o->ring[slot].out_seq = seq;
     o->ring[slot].in_seq = h->seq;
     o->ring[slot].used = true;
+    o->last_ts = ts;
     o->packets++;
     o->octets += (uint32_t)h->payload_len;
     r->st.rtp_out++;
+    n = downlink_stamp(o->link->dl, buf, n, cap, (int64_t)now * 1000);
     r->out.end(r->out.arg, o->spec.subscriber, n, false);
+    pad(r, o->link, now);
     return true;
 }
 
@@ -363,7 +439,7 @@ void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint
 
 /* -- feedback */
 
-static void answer_nack(router_t *r, out_t *o, uint16_t seq)
+static void answer_nack(router_t *r, out_t *o, uint16_t seq, uint64_t now)
 {
     const track_t *t = o->track;
     size_t slot = seq % SEQ_RING;
@@ -387,33 +463,18 @@ static void answer_nack(router_t *r, out_t *o, uint16_t seq)
     if (m <= 0) return;
     o->rtx_seq++;
     r->st.retransmissions++;
-    r->out.end(r->out.arg, o->spec.subscriber, (size_t)m, false);
+    size_t sent = downlink_stamp(o->link->dl, buf, (size_t)m, cap, (int64_t)now * 1000);
+    r->out.end(r->out.arg, o->spec.subscriber, sent, false);
 }
 
-static bool is_subscriber(const router_t *r, uint32_t ep)
+/* Tells the estimate when it moved by 10% or more since last told. */
+static void report_estimate(router_t *r, link_t *l)
 {
-    for (size_t i = 0; i < r->n_tracks; i++)
-        if (out_index(r->tracks[i], ep) < r->tracks[i]->n_outs) return true;
-    return false;
-}
-
-static void note_estimate(router_t *r, uint32_t ep, uint32_t bps)
-{
-    size_t i = 0;
-    while (i < r->n_estimates && r->estimates[i].ep != ep)
-        i++;
-    if (i == r->n_estimates) {
-        if (r->n_estimates == r->cap_estimates) { /* a new subscriber: control rate */
-            r->cap_estimates = r->cap_estimates ? 2 * r->cap_estimates : 8;
-            r->estimates = xrealloc(r->estimates, r->cap_estimates * sizeof *r->estimates);
-        }
-        r->estimates[r->n_estimates++] = (estimate_t){ep, 0};
-    }
-    estimate_t *e = &r->estimates[i];
-    uint64_t diff = bps > e->bps ? bps - e->bps : e->bps - bps;
-    if (e->bps && diff * 10 < e->bps) return;
-    e->bps = bps;
-    if (r->out.estimate) r->out.estimate(r->out.arg, ep, bps);
+    uint32_t bps = downlink_estimate(l->dl);
+    uint64_t diff = bps > l->reported ? bps - l->reported : l->reported - bps;
+    if (l->reported && diff * 10 < l->reported) return;
+    l->reported = bps;
+    if (r->out.estimate) r->out.estimate(r->out.arg, l->ep, bps);
 }
 
 static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_t now)
@@ -435,8 +496,18 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
         }
     } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_AFB) {
         rtcp_remb_t remb;
-        if (rtcp_parse_remb(&fb, &remb) == 0 && is_subscriber(r, from))
-            note_estimate(r, from, remb.bitrate > UINT32_MAX ? UINT32_MAX : (uint32_t)remb.bitrate);
+        link_t *l = link_of(r, from);
+        if (l && rtcp_parse_remb(&fb, &remb) == 0) {
+            downlink_on_remb(l->dl,
+                             remb.bitrate > UINT32_MAX ? UINT32_MAX : (uint32_t)remb.bitrate);
+            report_estimate(r, l);
+        }
+    } else if (p->pt == RTCP_PT_RTPFB && fb.fmt == RTCP_RTPFB_TWCC) {
+        link_t *l = link_of(r, from);
+        if (!l) return;
+        r->st.twcc_in++;
+        downlink_on_twcc(l->dl, fb.fci, fb.fci_len, (int64_t)now * 1000);
+        report_estimate(r, l);
     } else if (p->pt == RTCP_PT_RTPFB && fb.fmt == RTCP_RTPFB_NACK) {
         out_t *o = out_by_ssrc(r, from, fb.media_ssrc);
         uint16_t seqs[NACK_MAX];
@@ -444,9 +515,25 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
         if (n > NACK_MAX) n = NACK_MAX;
         for (int i = 0; i < n; i++) {
             r->st.nacks_in++;
-            answer_nack(r, o, seqs[i]);
+            answer_nack(r, o, seqs[i], now);
         }
     }
+}
+
+/* A subscriber's receiver report: the worst loss it reports on the streams the server
+ * sends it, for a client without transport-cc. */
+static void on_receiver_report(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_t now)
+{
+    rtcp_rr_t rr;
+    link_t *l = link_of(r, from);
+    if (!l || rtcp_parse_rr(p, &rr) != 0) return;
+    int worst = -1;
+    for (size_t i = 0; i < rr.n_blocks; i++)
+        if (out_by_ssrc(r, from, rr.blocks[i].ssrc) && rr.blocks[i].fraction_lost > worst)
+            worst = rr.blocks[i].fraction_lost;
+    if (worst < 0) return;
+    downlink_on_loss(l->dl, (uint8_t)worst, (int64_t)now * 1000);
+    report_estimate(r, l);
 }
 
 /* A publisher's sender report, once per outgoing stream with its SSRC, timestamp and
@@ -480,6 +567,8 @@ void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uin
     while (rtcp_next(&it, &p) == 1) {
         if (p.pt == RTCP_PT_SR)
             on_sender_report(r, from, &p, now);
+        else if (p.pt == RTCP_PT_RR)
+            on_receiver_report(r, from, &p, now);
         else if (p.pt == RTCP_PT_PSFB || p.pt == RTCP_PT_RTPFB)
             on_feedback(r, from, &p, now);
     }
@@ -530,6 +619,28 @@ void router_remove_track(router_t *r, uint32_t id)
     }
 }
 
+/* The subscriber's link, made on its first subscription (control plane). */
+static link_t *link_get(router_t *r, uint32_t ep)
+{
+    link_t *l = link_of(r, ep);
+    if (l) return l;
+    l = xcalloc(1, sizeof *l);
+    l->ep = ep;
+    l->dl = downlink_new();
+    if (r->n_links == r->cap_links) {
+        r->cap_links = r->cap_links ? 2 * r->cap_links : 8;
+        r->links = xrealloc(r->links, r->cap_links * sizeof *r->links);
+    }
+    r->links[r->n_links++] = l;
+    return l;
+}
+
+void router_set_wanted(router_t *r, uint32_t subscriber, uint32_t bps)
+{
+    link_t *l = link_of(r, subscriber);
+    if (l) downlink_set_wanted(l->dl, bps);
+}
+
 int router_subscribe(router_t *r, const router_sub_t *s, uint64_t now)
 {
     track_t *t = track_by_id(r, s->track);
@@ -537,6 +648,8 @@ int router_subscribe(router_t *r, const router_sub_t *s, uint64_t now)
     out_t *o = xcalloc(1, sizeof *o);
     o->spec = *s;
     o->track = t;
+    o->link = link_get(r, s->subscriber);
+    if (s->twcc_ext) downlink_set_twcc_ext(o->link->dl, s->twcc_ext);
     o->rw = rewrite_new();
     o->started = !t->spec.video;
     if (t->n_outs == t->cap_outs) {
@@ -591,6 +704,13 @@ void router_remove_endpoint(router_t *r, uint32_t ep)
     }
     for (size_t i = 0; i < r->n_tracks; i++)
         router_unsubscribe(r, r->tracks[i]->spec.id, ep);
+    for (size_t i = 0; i < r->n_links; i++) {
+        if (r->links[i]->ep != ep) continue;
+        downlink_free(r->links[i]->dl);
+        free(r->links[i]);
+        r->links[i] = r->links[--r->n_links];
+        break;
+    }
 }
 
 static void receiver_report(router_t *r, track_t *t, uint64_t now)

@@ -29,8 +29,8 @@ typedef struct router_out {
     uint8_t *(*begin)(void *arg, uint32_t to, size_t *cap);
     /* The buffer `begin` returned holds a plain packet of len bytes: protect, queue. */
     void (*end)(void *arg, uint32_t to, size_t len, bool rtcp);
-    /* A subscriber's downlink estimate changed (its browser's REMB, computed from the
-     * abs-send-time the router stamps on every packet it forwards). May be NULL. */
+    /* A subscriber's downlink estimate moved by 10% or more (downlink.h: from its
+     * transport-cc feedback, else its REMB, else its receiver reports). May be NULL. */
     void (*estimate)(void *arg, uint32_t subscriber, uint32_t bps);
     /* An audio track started or stopped carrying speech (from its RFC 6464 levels,
      * judged each router_tick); loudness 0..127 (127 - dBov). May be NULL. */
@@ -71,6 +71,8 @@ typedef struct router_sub {
     uint8_t pt_map[128];     /* publisher PT -> subscriber PT, ROUTER_PT_DROP: not sent */
     uint8_t rtx_pt[128];     /* publisher PT -> the subscriber's RTX PT for it, 0: none */
     uint8_t ext_map[256];    /* publisher extension id -> subscriber's, 0: removed */
+    uint8_t twcc_ext;        /* the subscriber's id of transport-wide-cc, 0: none (the same for
+                                every track of one subscriber) */
 } router_sub_t;
 
 typedef struct router_stats {
@@ -79,6 +81,7 @@ typedef struct router_stats {
     uint64_t keyframe_requests, nacks_in, retransmissions, nack_misses;
     uint64_t sr_out, bye_out, rr_out, remb_out;
     uint64_t nacks_upstream, rtx_in; /* losses from publishers, and their repairs */
+    uint64_t twcc_in, padding_out;   /* transport-cc feedback, probe padding packets */
 } router_stats_t;
 
 /* out is copied. Aborts on allocation failure (control plane). */
@@ -105,6 +108,11 @@ void router_set_muted(router_t *r, uint32_t track, bool muted, uint64_t now_ms);
  * seen by that subscriber alone. Resuming video waits for (and asks) a keyframe. */
 void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool paused,
                        uint64_t now_ms);
+
+/* What a subscriber's allocation would use if its link allowed, bits per second: when
+ * that is more than its estimate, the router probes the link with padding (downlink.h).
+ * Ignored for an endpoint that subscribes to nothing. */
+void router_set_wanted(router_t *r, uint32_t subscriber, uint32_t bps);
 
 /* Forgets every track and subscription of an endpoint (its transport closed). */
 void router_remove_endpoint(router_t *r, uint32_t ep);

@@ -221,6 +221,61 @@ int rtp_ext_set_transport_seq(uint8_t *p, const rtp_header_t *h, uint8_t id, uin
     return 0;
 }
 
+/* Makes room for grow bytes at offset at: what follows moves back. */
+static int open_gap(uint8_t *p, size_t len, size_t cap, size_t at, size_t grow)
+{
+    if (grow > cap || len > cap - grow) return RTP_ERR_NOSPACE;
+    memmove(p + at + grow, p + at, len - at);
+    memset(p + at, 0, grow);
+    return 0;
+}
+
+int rtp_ext_add(uint8_t *p, size_t len, size_t cap, const rtp_header_t *h, uint8_t id,
+                const uint8_t *data, size_t dlen)
+{
+    if (h->ext_off + h->ext_len > len || (dlen && !data)) return RTP_ERR_INVAL;
+    rtp_ext_iter_t it;
+    rtp_ext_t e;
+    int rc;
+    rtp_ext_iter_init(&it, p, h);
+    if (h->extension && it.two_byte < 0) return RTP_ERR_INVAL;
+    bool two = it.two_byte == 1;
+    if (id == 0 || (!two && (id > 14 || dlen < 1 || dlen > 16)) || dlen > 255) return RTP_ERR_INVAL;
+    size_t need = (two ? 2 : 1) + dlen;
+    size_t used = h->ext_off; /* end of the last element */
+    if (!h->extension) {
+        size_t at = RTP_HEADER_LEN + 4u * h->csrc_count;
+        size_t words = (need + 3) / 4;
+        if ((rc = open_gap(p, len, cap, at, 4 + 4 * words)) < 0) return rc;
+        wr16(p + at, RTP_EXT_PROFILE_ONE_BYTE);
+        wr16(p + at + 2, (uint16_t)words);
+        p[0] |= 0x10;
+        used = at + 4;
+        len += 4 + 4 * words;
+    } else {
+        while ((rc = rtp_ext_next(&it, &e)) > 0)
+            used = (size_t)(e.data - p) + e.len;
+        if (rc < 0) return rc;
+        size_t end = h->ext_off + h->ext_len;
+        if (end - used < need) {
+            size_t grow = (need - (end - used) + 3) / 4 * 4;
+            if (h->ext_len / 4 + grow / 4 > 0xffff) return RTP_ERR_NOSPACE;
+            if ((rc = open_gap(p, len, cap, end, grow)) < 0) return rc;
+            wr16(p + h->ext_off - 2, (uint16_t)((h->ext_len + grow) / 4));
+            len += grow;
+        }
+    }
+    uint8_t *w = p + used;
+    if (two) {
+        *w++ = id;
+        *w++ = (uint8_t)dlen;
+    } else {
+        *w++ = (uint8_t)(id << 4 | (dlen - 1));
+    }
+    if (dlen) memcpy(w, data, dlen);
+    return (int)len;
+}
+
 int rtp_ext_string(const uint8_t *p, const rtp_header_t *h, uint8_t id, char *out, size_t cap)
 {
     const uint8_t *d;

@@ -129,6 +129,16 @@ int rtp_ext_set_abs_send_time(uint8_t *p, const rtp_header_t *h, uint8_t id, uin
 int rtp_ext_transport_seq(const uint8_t *p, const rtp_header_t *h, uint8_t id, uint16_t *seq);
 int rtp_ext_set_transport_seq(uint8_t *p, const rtp_header_t *h, uint8_t id, uint16_t seq);
 
+/* Adds element id with data[0..dlen) to the packet p[0..len) parsed into *h, in a
+ * buffer of cap bytes: into the padding at the end of its extension block when it fits,
+ * else by growing the block (or creating a one-byte block when the packet has none), the
+ * payload moving back. The element must suit the block's form (one-byte: id 1..14, dlen
+ * 1..16; two-byte: id 1..255, dlen 0..255). *h is stale afterwards. Returns the new
+ * length, or RTP_ERR_INVAL (bad id or dlen for the form, or a block of another profile),
+ * RTP_ERR_EXT (malformed block) or RTP_ERR_NOSPACE (cap too small). */
+int rtp_ext_add(uint8_t *p, size_t len, size_t cap, const rtp_header_t *h, uint8_t id,
+                const uint8_t *data, size_t dlen);
+
 /* SDES MID or RID (RFC 8843, RFC 8852): copies the element's text into out[0..cap) with
  * a terminating NUL. RTP_ERR_NOSPACE when it does not fit, RTP_ERR_INVAL when it holds
  * a byte outside printable ASCII (0x21..0x7e) or is empty. */

@@ -666,6 +666,73 @@ static void test_speaking(void)
     router_free(r);
 }
 
+/* Transport-wide numbers on everything a subscriber with transport-cc gets, and probe
+ * padding on its video's RTX stream when more is wanted than its estimate. */
+static void test_transport_cc_and_probing(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(20, SUB, 0x6000);
+    s.rtx_ssrc = 0x6001;
+    s.rtx_pt[96] = 101;
+    s.twcc_ext = 5;
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    n_sent = 0;
+    send_rtp(r, 96, 1, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 1000);
+    CHECK_INT(n_sent, 1);
+    rtp_header_t h;
+    uint16_t tseq = 0xffff;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h), 0);
+    CHECK_INT(rtp_ext_transport_seq(sent[0].buf, &h, 5, &tseq), 0);
+    CHECK_INT(tseq, 0);
+    const uint8_t *d;
+    size_t dlen;
+    CHECK_INT(rtp_ext_find(sent[0].buf, &h, 3, &d, &dlen), 0); /* the publisher's are kept */
+    /* Its REMB says 100 kb/s; 1 Mb/s is wanted: the next packets bring padding. */
+    uint8_t buf[64];
+    uint32_t media = 0x6000;
+    int n = rtcp_build_remb(buf, sizeof buf, 0x77, 100000, &media, 1);
+    est_calls = 0;
+    subscriber_rtcp(r, SUB, buf, n, 1100);
+    CHECK_INT(est_calls, 1);
+    CHECK(est_bps > 95000 && est_bps <= 100000);
+    router_set_wanted(r, SUB, 1000000);
+    n_sent = 0;
+    for (uint16_t i = 0; i < 10; i++)
+        send_rtp(r, 96, (uint16_t)(2 + i), 100, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 1200 + 30 * i);
+    size_t media_n = 0, padding_n = 0;
+    uint16_t expect = 1;
+    for (size_t i = 0; i < n_sent; i++) {
+        CHECK_INT(rtp_parse(sent[i].buf, sent[i].len, &h), 0);
+        CHECK_INT(rtp_ext_transport_seq(sent[i].buf, &h, 5, &tseq), 0);
+        CHECK_INT(tseq, expect);
+        expect++;
+        if (h.ssrc == 0x6000) {
+            media_n++;
+        } else {
+            CHECK_INT(h.ssrc, 0x6001);
+            CHECK_INT(h.pt, 101);
+            CHECK(h.padding);
+            CHECK_INT(h.payload_len, 0);
+            padding_n++;
+        }
+    }
+    CHECK_INT(media_n, 10);
+    CHECK(padding_n > 0);
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.padding_out, padding_n);
+    /* Nothing more wanted: no padding. */
+    router_set_wanted(r, SUB, 0);
+    n_sent = 0;
+    for (uint16_t i = 0; i < 10; i++)
+        send_rtp(r, 96, (uint16_t)(12 + i), 100, 0xB0, VP8_DELTA, sizeof VP8_DELTA,
+                 20000 + 30 * i);
+    CHECK_INT(n_sent, 10);
+    router_free(r);
+}
+
 int main(void)
 {
     test_audio_forwarding_and_mute();
@@ -678,5 +745,6 @@ int main(void)
     test_remb_holds_the_cap();
     test_pause_one_subscriber();
     test_abs_send_time_and_estimates();
+    test_transport_cc_and_probing();
     TEST_END();
 }

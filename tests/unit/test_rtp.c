@@ -578,6 +578,91 @@ static void test_h264(void)
     CHECK(!rtp_h264_is_keyframe(NULL, 0));
 }
 
+/* rtp_ext_add: into the block's padding, by growing the block, by creating one, in the
+ * two-byte form; the payload (and its padding) must come out intact behind it. */
+static void check_added(const uint8_t *p, size_t n, uint8_t id, uint16_t want_seq,
+                        const uint8_t *payload, size_t plen)
+{
+    rtp_header_t h;
+    uint16_t seq = 0;
+    CHECK_INT(rtp_parse(p, n, &h), 0);
+    CHECK_INT(rtp_ext_transport_seq(p, &h, id, &seq), 0);
+    CHECK_INT(seq, want_seq);
+    CHECK_INT(h.payload_len, plen);
+    CHECK(memcmp(p + h.payload_off, payload, plen) == 0);
+}
+
+static void test_ext_add(void)
+{
+    static const uint8_t seq2[] = {0x01, 0x2d};
+    uint8_t buf[256];
+    rtp_header_t h;
+    const uint8_t *opus = chrome_opus + sizeof chrome_opus - 5;
+
+    /* Chrome's packet ends its block with 1 padding byte: the block grows by a word. */
+    memcpy(buf, chrome_opus, sizeof chrome_opus);
+    CHECK_INT(rtp_parse(buf, sizeof chrome_opus, &h), 0);
+    int n = rtp_ext_add(buf, sizeof chrome_opus, sizeof buf, &h, 5, seq2, 2);
+    CHECK_INT(n, (int)sizeof chrome_opus + 4);
+    check_added(buf, (size_t)n, 5, 301, opus, 5);
+    CHECK_INT(rtp_parse(buf, (size_t)n, &h), 0);
+    uint16_t old = 0;
+    CHECK_INT(rtp_ext_transport_seq(buf, &h, 3, &old), 0); /* the others are kept */
+    CHECK_INT(old, 300);
+
+    /* 2 trailing padding bytes are too few for 3: one more word. */
+    static const uint8_t roomy[] = {0x90, 0x6f, 0x00, 0x01, 0,    0,    0,    1, 0, 0,    0,
+                                    2,    0xbe, 0xde, 0x00, 0x01, 0x10, 0x9e, 0, 0, 0xaa, 0xbb};
+    memcpy(buf, roomy, sizeof roomy);
+    CHECK_INT(rtp_parse(buf, sizeof roomy, &h), 0);
+    n = rtp_ext_add(buf, sizeof roomy, sizeof buf, &h, 3, seq2, 2);
+    CHECK_INT(n, (int)sizeof roomy + 4);
+    check_added(buf, (size_t)n, 3, 301, roomy + 20, 2);
+    static const uint8_t roomier[] = {0x90, 0x6f, 0x00, 0x01, 0,    0,    0,    1, 0, 0,    0,
+                                      2,    0xbe, 0xde, 0x00, 0x01, 0x00, 0x00, 0, 0, 0xaa, 0xbb};
+    /* A block of 4 padding bytes takes the element in place. */
+    memcpy(buf, roomier, sizeof roomier);
+    CHECK_INT(rtp_parse(buf, sizeof roomier, &h), 0);
+    n = rtp_ext_add(buf, sizeof roomier, sizeof buf, &h, 3, seq2, 2);
+    CHECK_INT(n, (int)sizeof roomier);
+    check_added(buf, (size_t)n, 3, 301, roomier + 20, 2);
+
+    /* No extension, two CSRCs and RTP padding: a one-byte block appears after the CSRCs,
+     * the padding stays at the end. */
+    static const uint8_t plain[] = {0xa2, 0x6f, 0x00, 0x01, 0, 0, 0, 1,    0,    0, 0, 2, 0,
+                                    0,    0,    3,    0,    0, 0, 4, 0xaa, 0xbb, 0, 0, 3};
+    memcpy(buf, plain, sizeof plain);
+    CHECK_INT(rtp_parse(buf, sizeof plain, &h), 0);
+    n = rtp_ext_add(buf, sizeof plain, sizeof buf, &h, 3, seq2, 2);
+    CHECK_INT(n, (int)sizeof plain + 8);
+    check_added(buf, (size_t)n, 3, 301, plain + 20, 2);
+    CHECK_INT(rtp_parse(buf, (size_t)n, &h), 0);
+    CHECK_INT(h.csrc_count, 2);
+    CHECK_INT(h.padding_len, 3);
+
+    /* Two-byte form: a two-byte header, id above 14 allowed. */
+    static const uint8_t two[] = {0x90, 0x6f, 0x00, 0x01, 0,    0,    0,    1,    0, 0,   0,
+                                  2,    0x10, 0x00, 0x00, 0x01, 0x01, 0x01, 0x9e, 0, 0xaa};
+    memcpy(buf, two, sizeof two);
+    CHECK_INT(rtp_parse(buf, sizeof two, &h), 0);
+    n = rtp_ext_add(buf, sizeof two, sizeof buf, &h, 20, seq2, 2);
+    CHECK_INT(n, (int)sizeof two + 4);
+    check_added(buf, (size_t)n, 20, 301, two + 20, 1);
+
+    /* Refusals: no room, an id the form cannot carry, another profile. */
+    memcpy(buf, plain, sizeof plain);
+    CHECK_INT(rtp_parse(buf, sizeof plain, &h), 0);
+    CHECK_INT(rtp_ext_add(buf, sizeof plain, sizeof plain + 7, &h, 3, seq2, 2), RTP_ERR_NOSPACE);
+    CHECK(memcmp(buf, plain, sizeof plain) == 0);
+    CHECK_INT(rtp_ext_add(buf, sizeof plain, sizeof buf, &h, 15, seq2, 2), RTP_ERR_INVAL);
+    CHECK_INT(rtp_ext_add(buf, sizeof plain, sizeof buf, &h, 0, seq2, 2), RTP_ERR_INVAL);
+    static const uint8_t other[] = {0x90, 0x6f, 0x00, 0x01, 0,    0, 0, 1, 0, 0,   0,
+                                    2,    0x12, 0x34, 0x00, 0x01, 1, 2, 3, 4, 0xaa};
+    memcpy(buf, other, sizeof other);
+    CHECK_INT(rtp_parse(buf, sizeof other, &h), 0);
+    CHECK_INT(rtp_ext_add(buf, sizeof other, sizeof buf, &h, 3, seq2, 2), RTP_ERR_INVAL);
+}
+
 int main(void)
 {
     test_parse();
@@ -587,6 +672,7 @@ int main(void)
     test_ext();
     test_ext_blocks();
     test_remap();
+    test_ext_add();
     test_rtx();
     test_vp8();
     test_h264();
