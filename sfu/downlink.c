@@ -100,6 +100,21 @@ downlink_source_t downlink_source(const downlink_t *d)
     return d->source;
 }
 
+const char *downlink_source_name(downlink_source_t s)
+{
+    switch (s) {
+    case DOWNLINK_TWCC:
+        return "transport-cc";
+    case DOWNLINK_REMB:
+        return "remb";
+    case DOWNLINK_LOSS:
+        return "loss";
+    case DOWNLINK_NONE:
+        break;
+    }
+    return "none";
+}
+
 void downlink_set_wanted(downlink_t *d, uint32_t bps)
 {
     d->wanted_bps = bps;

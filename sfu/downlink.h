@@ -63,6 +63,8 @@ void downlink_on_loss(downlink_t *d, uint8_t fraction_lost, int64_t now_us);
 /* The current estimate in bits per second, and its source. */
 uint32_t downlink_estimate(const downlink_t *d);
 downlink_source_t downlink_source(const downlink_t *d);
+/* "none", "transport-cc", "remb" or "loss", for logs. */
+const char *downlink_source_name(downlink_source_t s);
 
 /* What the subscriber's full allocation would use, bits per second (0: nothing more). */
 void downlink_set_wanted(downlink_t *d, uint32_t bps);

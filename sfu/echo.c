@@ -33,7 +33,8 @@ int echo_rtp(const echo_map_t *map, uint8_t *pkt, size_t len)
 /* Report blocks (24 bytes each) start at `off` in an SR or RR. */
 static void map_blocks(const echo_map_t *map, uint8_t *p, size_t off, unsigned count, size_t len)
 {
-    for (unsigned i = 0; i < count && off + 24 <= len; i++, off += 24) map_at(map, p + off, false);
+    for (unsigned i = 0; i < count && off + 24 <= len; i++, off += 24)
+        map_at(map, p + off, false);
 }
 
 static void mirror_one(const echo_map_t *map, uint8_t *p, size_t len)
@@ -62,7 +63,8 @@ static void mirror_one(const echo_map_t *map, uint8_t *p, size_t len)
         map_at(map, p + 4, true);
         if (len >= 12) map_at(map, p + 8, false);
         if (p[1] == 206 && count == 4) /* FIR: the SSRC is in each FCI entry */
-            for (size_t off = 12; off + 8 <= len; off += 8) map_at(map, p + off, false);
+            for (size_t off = 12; off + 8 <= len; off += 8)
+                map_at(map, p + off, false);
         break;
     }
 }

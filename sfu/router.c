@@ -474,7 +474,7 @@ static void report_estimate(router_t *r, link_t *l)
     uint64_t diff = bps > l->reported ? bps - l->reported : l->reported - bps;
     if (l->reported && diff * 10 < l->reported) return;
     l->reported = bps;
-    if (r->out.estimate) r->out.estimate(r->out.arg, l->ep, bps);
+    if (r->out.estimate) r->out.estimate(r->out.arg, l->ep, bps, downlink_source(l->dl));
 }
 
 static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_t now)

@@ -30,8 +30,9 @@ typedef struct router_out {
     /* The buffer `begin` returned holds a plain packet of len bytes: protect, queue. */
     void (*end)(void *arg, uint32_t to, size_t len, bool rtcp);
     /* A subscriber's downlink estimate moved by 10% or more (downlink.h: from its
-     * transport-cc feedback, else its REMB, else its receiver reports). May be NULL. */
-    void (*estimate)(void *arg, uint32_t subscriber, uint32_t bps);
+     * transport-cc feedback, else its REMB, else its receiver reports; source is a
+     * downlink_source_t). May be NULL. */
+    void (*estimate)(void *arg, uint32_t subscriber, uint32_t bps, int source);
     /* An audio track started or stopped carrying speech (from its RFC 6464 levels,
      * judged each router_tick); loudness 0..127 (127 - dBov). May be NULL. */
     void (*speaking)(void *arg, uint32_t track, bool speaking, uint8_t loudness);

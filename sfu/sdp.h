@@ -158,9 +158,9 @@ typedef struct sdp_answer_params {
      * i; RTX 0 = none), with cname and a=msid:<stream_id> <mid>. */
     bool echo;
     uint32_t echo_ssrc[SDP_MAX_MEDIA][2];
-    const char *cname;     /* NULL: "sobre" */
-    const char *stream_id; /* msid stream of echoed tracks: the publisher's peer id
-                              (PROTOCOL.md: streams[0].id); NULL: "sobre-echo" */
+    const char *cname;               /* NULL: "sobre" */
+    const char *stream_id;           /* msid stream of echoed tracks: the publisher's peer id
+                                        (PROTOCOL.md: streams[0].id); NULL: "sobre-echo" */
     unsigned audio_kbps, video_kbps; /* 0 = no cap; else b=AS, b=TIAS (and Opus
                                         maxaveragebitrate for audio) */
 } sdp_answer_params_t;

@@ -88,8 +88,7 @@ srtp_conn_t *srtp_conn_new(const dtls_srtp_keys_t *keys)
     srtp_conn_t *c = NULL;
     if (!keys || !keys_valid(keys) || srtp_conn_global_init() < 0) goto fail;
     c = calloc(1, sizeof *c);
-    if (!c || make_session(&c->in, keys, 0) < 0 || make_session(&c->out, keys, 1) < 0)
-        goto fail;
+    if (!c || make_session(&c->in, keys, 0) < 0 || make_session(&c->out, keys, 1) < 0) goto fail;
     return c;
 fail:
     srtp_conn_free(c);

@@ -244,6 +244,9 @@ static void router_command(worker_t *w, worker_cmd_t *cmd)
     case WORKER_CMD_PAUSE:
         if (ep) router_set_paused(w->router, cmd->track, ep->slot, cmd->muted, now);
         break;
+    case WORKER_CMD_WANT:
+        if (ep) router_set_wanted(w->router, ep->slot, cmd->bps);
+        break;
     default:
         break;
     }
@@ -319,12 +322,16 @@ static void out_speaking(void *arg, uint32_t track, bool speaking, uint8_t loudn
     emit(w, &ev);
 }
 
-static void out_estimate(void *arg, uint32_t subscriber, uint32_t bps)
+static void out_estimate(void *arg, uint32_t subscriber, uint32_t bps, int source)
 {
     worker_t *w = arg;
     endpoint_t *ep = subscriber < w->eps_cap ? w->eps[subscriber] : NULL;
     if (!ep) return;
-    worker_event_t ev = {.kind = WORKER_EV_ESTIMATE, .worker = w->index, .id = ep->id, .bps = bps};
+    worker_event_t ev = {.kind = WORKER_EV_ESTIMATE,
+                         .worker = w->index,
+                         .id = ep->id,
+                         .bps = bps,
+                         .source = (uint8_t)source};
     emit(w, &ev);
 }
 

@@ -29,6 +29,8 @@ typedef enum {
     WORKER_CMD_PAUSE,            /* transport `id` (a subscriber) pauses track `track` or not
                                     (`muted`) */
     WORKER_CMD_RESTART_ICE,      /* transport `add->id` takes add->params' ICE credentials */
+    WORKER_CMD_WANT,             /* transport `id` (a subscriber) would use `bps` if its link
+                                    allowed: the worker probes towards it (downlink.h) */
 } worker_cmd_kind_t;
 
 /* What a new transport needs: ICE credentials, the peer's certificate fingerprint, and
@@ -47,6 +49,7 @@ typedef struct worker_cmd {
     uint64_t id;     /* the transport concerned */
     uint32_t track;  /* REMOVE_TRACK, UNSUBSCRIBE, MUTE */
     bool muted;      /* MUTE */
+    uint32_t bps;    /* WANT */
     worker_transport_spec_t *add;
     router_track_t *track_spec;
     router_sub_t *sub;
@@ -73,6 +76,7 @@ typedef struct worker_event {
     bool speaking;    /* SPEAKING */
     uint8_t loudness; /* SPEAKING: 0..127, 127 - dBov */
     uint32_t bps;     /* ESTIMATE */
+    uint8_t source;   /* ESTIMATE: a downlink_source_t */
 } worker_event_t;
 
 /* Called on the worker thread after it queued an event: it must only wake the signalling

@@ -9,7 +9,8 @@
 #include "mem.h"
 #include "sdp_offer.h"
 
-#define MAX_TRACKS SDP_SUB_MAX_SLOTS
+#define MAX_TRACKS   SDP_SUB_MAX_SLOTS
+#define TWCC_HINT_ID 3 /* where Chrome puts transport-wide-cc: a hint, any free id does */
 
 struct media_sub {
     sdp_sub_t *sdp;
@@ -80,6 +81,13 @@ int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t)
         if (!strcmp(t->media.extmaps[i].uri, SDP_EXT_MID)) continue;
         exts[nexts++] = (sdp_sub_ext_t){t->media.extmaps[i].uri, t->media.extmaps[i].id};
     }
+    /* The server's own: transport-wide sequence numbers on everything it sends, so that
+     * the subscriber's feedback tells its downlink (sfu/downlink.h). Not the publisher's:
+     * its id only hints at a free one. */
+    if (nexts < SDP_SUB_MAX_EXTS)
+        exts[nexts++] = (sdp_sub_ext_t){SDP_EXT_TRANSPORT_CC, TWCC_HINT_ID};
+    for (size_t i = 0; i < ncodecs; i++)
+        codecs[i].fb |= SDP_FB_TRANSPORT_CC;
     sdp_sub_track_t st = {
         .kind = t->kind,
         .peer_id = peer_id,
@@ -158,8 +166,12 @@ static router_sub_t *router_sub_of(const sdp_sub_track_info_t *info, uint32_t tr
             rs->rtx_ssrc = info->rtx_ssrc;
         }
     }
-    for (size_t e = 0; e < info->nexts; e++)
-        rs->ext_map[info->exts[e].pub_id] = info->exts[e].sub_id;
+    for (size_t e = 0; e < info->nexts; e++) {
+        if (!strcmp(info->exts[e].uri, SDP_EXT_TRANSPORT_CC))
+            rs->twcc_ext = info->exts[e].sub_id;
+        else
+            rs->ext_map[info->exts[e].pub_id] = info->exts[e].sub_id;
+    }
     return rs;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "downlink.h"
 #include "log.h"
 #include "media_sub.h"
 #include "mem.h"
@@ -806,6 +807,8 @@ void session_on_media_event(session_env_t *env, const worker_event_t *ev)
         for (session_t *s = env->all; s; s = s->next) {
             if (!s->sub || media_sub_transport(s->sub) != ev->id) continue;
             s->est_bps = ev->bps;
+            log_debug("session %s: downlink estimate %u kb/s (%s)", s->peer.id, ev->bps / 1000,
+                      downlink_source_name(ev->source));
             apply_video_policy(s);
         }
         return;

@@ -58,9 +58,10 @@ static void speaking(void *arg, uint32_t track, bool on, uint8_t loudness)
 static uint32_t est_ep, est_bps;
 static int est_calls;
 
-static void estimate(void *arg, uint32_t ep, uint32_t bps)
+static void estimate(void *arg, uint32_t ep, uint32_t bps, int source)
 {
     (void)arg;
+    (void)source;
     est_calls++;
     est_ep = ep;
     est_bps = bps;
@@ -626,12 +627,12 @@ static void test_speaking(void)
         int calls;
         bool state;
     } steps[] = {
-        {0, 0, false}, /* quiet room */
-        {4, 0, false}, /* 16% loud: not yet */
-        {6, 1, true},  /* 24%: speech */
-        {3, 1, true},  /* 12%: a pause between words */
-        {2, 2, false}, /* 8%: stopped */
-        {4, 2, false}, /* 16% does not start it again */
+        {0, 0, false},                 /* quiet room */
+        {4, 0, false},                 /* 16% loud: not yet */
+        {6, 1, true},                  /* 24%: speech */
+        {3, 1, true},                  /* 12%: a pause between words */
+        {2, 2, false},                 /* 8%: stopped */
+        {4, 2, false},                 /* 16% does not start it again */
         {25, 3, true}, {-1, 4, false}, /* DTX silence */
     };
     uint16_t seq = 100;
@@ -727,8 +728,7 @@ static void test_transport_cc_and_probing(void)
     router_set_wanted(r, SUB, 0);
     n_sent = 0;
     for (uint16_t i = 0; i < 10; i++)
-        send_rtp(r, 96, (uint16_t)(12 + i), 100, 0xB0, VP8_DELTA, sizeof VP8_DELTA,
-                 20000 + 30 * i);
+        send_rtp(r, 96, (uint16_t)(12 + i), 100, 0xB0, VP8_DELTA, sizeof VP8_DELTA, 20000 + 30 * i);
     CHECK_INT(n_sent, 10);
     router_free(r);
 }

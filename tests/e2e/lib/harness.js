@@ -184,6 +184,9 @@ class Sobre {
             }
         }
         fs.rmSync(this.tmp, { recursive: true, force: true });
+        // For a person debugging a test: the server's whole log, kept.
+        if (process.env.SOBRE_E2E_SERVER_LOG)
+            fs.writeFileSync(process.env.SOBRE_E2E_SERVER_LOG, this.output() + '\n');
         return this.exit;
     }
 
