@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,9 @@ struct ice {
     int selected; /* index into peers, or -1 */
     peer_t peers[ICE_MAX_ADDRS];
     ice_stats_t stats;
+    /* Controlling side only: the check awaiting its response. */
+    bool check_pending, check_nominate;
+    uint8_t check_txid[STUN_TXID_LEN];
 };
 
 static const char ice_chars[64] =
@@ -356,6 +360,71 @@ int ice_handle_stun(ice_t *ice, const uint8_t *pkt, size_t len, const struct soc
     return on_valid_check(ice, &m, from, fromlen, &k, now_ms, out, outcap, outlen);
 }
 
+/* ---- controlling side ----------------------------------------------------------------- */
+
+int ice_build_check(ice_t *ice, bool nominate, uint64_t tiebreaker, uint8_t *out, size_t outcap,
+                    size_t *outlen)
+{
+    char user[2 * ICE_MAX_CRED + 2];
+    if (outlen) *outlen = 0;
+    if (!ice || !out || !outlen || ice->remote_ufrag_len == 0 || !ice->remote_pwd[0])
+        return ICE_ERR_INVAL;
+    if (ice->state == ICE_STATE_CLOSED) return ICE_ERR_CLOSED;
+    snprintf(user, sizeof user, "%s:%s", ice->remote_ufrag, ice->local_ufrag);
+    stun_binding_request_t req = {
+        .username = user,
+        /* RFC 8445 section 5.1.2.1: a host candidate, local preference 65535, RTP. */
+        .priority = (126u << 24) | (65535u << 8) | 255u,
+        .role = STUN_ROLE_CONTROLLING,
+        .tiebreaker = tiebreaker,
+        .use_candidate = nominate,
+        .key = (const uint8_t *)ice->remote_pwd,
+        .keylen = strlen(ice->remote_pwd),
+    };
+    if (RAND_bytes(req.txid, (int)sizeof req.txid) != 1) return ICE_ERR_RAND;
+    int n = stun_build_binding_request(out, outcap, &req);
+    if (n < 0) return ICE_ERR_NOSPACE;
+    memcpy(ice->check_txid, req.txid, sizeof req.txid);
+    ice->check_pending = true;
+    ice->check_nominate = nominate;
+    *outlen = (size_t)n;
+    return 0;
+}
+
+int ice_handle_response(ice_t *ice, const uint8_t *pkt, size_t len, const struct sockaddr *from,
+                        socklen_t fromlen, uint64_t now_ms)
+{
+    addr_key_t k;
+    stun_msg_t m;
+    if (!ice || make_key(from, fromlen, &k) < 0) return ICE_ERR_INVAL;
+    if (ice->state == ICE_STATE_CLOSED) return ICE_ERR_CLOSED;
+    if (stun_parse(pkt, len, &m) < 0) return ICE_ERR_NOT_STUN;
+    if (!ice->check_pending || m.method != STUN_METHOD_BINDING ||
+        (m.cls != STUN_CLASS_SUCCESS && m.cls != STUN_CLASS_ERROR) ||
+        memcmp(m.txid, ice->check_txid, sizeof m.txid) != 0)
+        return ICE_ERR_UNEXPECTED;
+    if ((m.present & STUN_HAS_FINGERPRINT) && stun_check_fingerprint(pkt, len, &m) < 0)
+        return ICE_ERR_BAD_FINGERPRINT;
+    /* RFC 8489: 400 and 401 answer requests the peer could not authenticate, unsigned. */
+    if (m.cls == STUN_CLASS_ERROR && !(m.present & STUN_HAS_INTEGRITY)) {
+        ice->check_pending = false;
+        return ICE_ERR_CHECK_FAILED;
+    }
+    if (stun_check_integrity(pkt, len, &m, (const uint8_t *)ice->remote_pwd,
+                             strlen(ice->remote_pwd)) < 0)
+        return ICE_ERR_BAD_INTEGRITY;
+    ice->check_pending = false;
+    if (m.cls == STUN_CLASS_ERROR) return ICE_ERR_CHECK_FAILED;
+    int i = claim_peer(ice, &k, from, fromlen);
+    ice->peers[i].last_check_ms = now_ms;
+    ice->stats.checks++;
+    if (ice->check_nominate) {
+        ice->stats.nominations++;
+        select_peer(ice, i, true, now_ms);
+    }
+    return 0;
+}
+
 /* ---- timers and queries --------------------------------------------------------------- */
 
 static bool expired(uint64_t since_ms, uint64_t now_ms)
@@ -444,6 +513,8 @@ const char *ice_strerror(int err)
         "invalid argument",
         "RAND_bytes failed",
         "no selected address",
+        "not a response to the pending check",
+        "the check was answered with an error",
     };
     if (err > 0 || -err >= (int)(sizeof names / sizeof names[0])) return "unknown ICE error";
     return names[-err];

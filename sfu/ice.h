@@ -80,6 +80,8 @@ enum {
     ICE_ERR_INVAL = -11,          /* bad argument (NULL, unsupported address family...) */
     ICE_ERR_RAND = -12,           /* RAND_bytes failed */
     ICE_ERR_NO_ADDR = -13,        /* no selected address yet */
+    ICE_ERR_UNEXPECTED = -14,     /* controlling side: not a response to our pending check */
+    ICE_ERR_CHECK_FAILED = -15,   /* controlling side: the peer answered with an error */
 };
 
 /* Per-transport counters, by outcome. */
@@ -160,6 +162,35 @@ ice_state_t ice_state(const ice_t *ice);
 
 /* Copies the counters. */
 void ice_get_stats(const ice_t *ice, ice_stats_t *out);
+
+/* ---- Controlling side (load generators and tests; the server never calls these) ----
+ *
+ * The same ice_t seen from the other end of the pair, as a browser is: it sends the
+ * checks (USERNAME "<remote ufrag>:<local ufrag>", MESSAGE-INTEGRITY keyed with the
+ * REMOTE password) and learns from their success responses which address works. One
+ * check is outstanding at a time; retransmitting is the caller's business (build a new
+ * one). A success response refreshes consent for ice_poll like a check does on the
+ * controlled side, so a controlling caller must keep checking (RFC 7675: every few
+ * seconds). */
+
+/* Builds a connectivity check as the controlling agent (RFC 8445 section 7.1.3) into
+ * out[0..outcap): PRIORITY, ICE-CONTROLLING with tiebreaker, USE-CANDIDATE when nominate,
+ * MESSAGE-INTEGRITY and FINGERPRINT, under a fresh random transaction id that replaces any
+ * pending one. Returns 0 with *outlen set; ICE_ERR_INVAL when the remote credentials are
+ * unknown, ICE_ERR_CLOSED, ICE_ERR_NOSPACE, or ICE_ERR_RAND. */
+int ice_build_check(ice_t *ice, bool nominate, uint64_t tiebreaker, uint8_t *out, size_t outcap,
+                    size_t *outlen);
+
+/* Handles a STUN response received at now_ms from from/fromlen. It counts only when it
+ * answers the pending check, carries a valid FINGERPRINT and MESSAGE-INTEGRITY keyed with
+ * the remote password: then from becomes verified, and the selected address (state
+ * CONNECTED) when the check nominated. Returns 0 for such a success response, else
+ * ICE_ERR_NOT_STUN, ICE_ERR_UNEXPECTED (no pending check, other transaction, a request),
+ * ICE_ERR_BAD_FINGERPRINT, ICE_ERR_BAD_INTEGRITY, ICE_ERR_CHECK_FAILED (an authentic
+ * error response: the check is over, nothing selected), ICE_ERR_CLOSED or ICE_ERR_INVAL;
+ * none of these changes the selection. */
+int ice_handle_response(ice_t *ice, const uint8_t *pkt, size_t len, const struct sockaddr *from,
+                        socklen_t fromlen, uint64_t now_ms);
 
 /* A static English name for an ICE_ERR_* code, and for a state. */
 const char *ice_strerror(int err);

@@ -612,6 +612,96 @@ static void test_restart(void)
     ice_free(ice);
 }
 
+/* The controlling side (a load generator) against the lite side (the server): the
+ * check it builds is accepted, the answer selects the server's address on both ends;
+ * stale, tampered and error responses change nothing. */
+static void test_controlling(const struct sockaddr_storage *client,
+                             const struct sockaddr_storage *server)
+{
+    ice_t *srv = new_ice();
+    ice_t *cli = ice_new(REMOTE_UFRAG, REMOTE_PWD, LOCAL_UFRAG, LOCAL_PWD);
+    CHECK(cli != NULL);
+    const struct sockaddr *from_cli = (const struct sockaddr *)client;
+    const struct sockaddr *from_srv = (const struct sockaddr *)server;
+    uint8_t req[512], resp[512];
+    size_t reqlen = 0, resplen = 0;
+
+    /* No pending check yet: a success response is unexpected. */
+    CHECK_INT(ice_handle_response(cli, req, 0, from_srv, sslen(server), 1), ICE_ERR_NOT_STUN);
+
+    /* A check without nomination verifies but does not select. */
+    CHECK_INT(ice_build_check(cli, false, 42, req, sizeof req, &reqlen), 0);
+    stun_msg_t m;
+    CHECK_INT(stun_parse(req, reqlen, &m), 0);
+    CHECK(m.username.len == strlen(GOOD_USER) &&
+          memcmp(m.username.ptr, GOOD_USER, m.username.len) == 0);
+    CHECK((m.present & STUN_HAS_ICE_CONTROLLING) && m.tiebreaker == 42);
+    CHECK(!(m.present & STUN_HAS_USE_CANDIDATE));
+    CHECK_INT(
+        ice_handle_stun(srv, req, reqlen, from_cli, sslen(client), 10, resp, sizeof resp, &resplen),
+        0);
+    CHECK_INT(ice_handle_response(cli, resp, resplen, from_srv, sslen(server), 10), 0);
+    CHECK(ice_addr_verified(cli, from_srv));
+    CHECK_INT(ice_state(cli), ICE_STATE_NEW);
+    /* The same response again: nothing pending any more. */
+    CHECK_INT(ice_handle_response(cli, resp, resplen, from_srv, sslen(server), 11),
+              ICE_ERR_UNEXPECTED);
+
+    /* A nominating check: both ends select. A response to an older check, or with a
+     * flipped bit, is refused first. */
+    uint8_t old[512];
+    memcpy(old, resp, resplen);
+    size_t oldlen = resplen;
+    CHECK_INT(ice_build_check(cli, true, 42, req, sizeof req, &reqlen), 0);
+    CHECK_INT(stun_parse(req, reqlen, &m), 0);
+    CHECK(m.present & STUN_HAS_USE_CANDIDATE);
+    CHECK_INT(
+        ice_handle_stun(srv, req, reqlen, from_cli, sslen(client), 20, resp, sizeof resp, &resplen),
+        0);
+    CHECK_INT(ice_state(srv), ICE_STATE_CONNECTED);
+    CHECK_INT(ice_handle_response(cli, old, oldlen, from_srv, sslen(server), 20),
+              ICE_ERR_UNEXPECTED);
+    uint8_t bad[512];
+    memcpy(bad, resp, resplen);
+    bad[STUN_HEADER_LEN + 6] ^= 1; /* inside XOR-MAPPED-ADDRESS */
+    int rc = ice_handle_response(cli, bad, resplen, from_srv, sslen(server), 20);
+    CHECK(rc == ICE_ERR_BAD_FINGERPRINT || rc == ICE_ERR_BAD_INTEGRITY);
+    CHECK_INT(ice_state(cli), ICE_STATE_NEW);
+    CHECK_INT(ice_handle_response(cli, resp, resplen, from_srv, sslen(server), 20), 0);
+    CHECK_INT(ice_state(cli), ICE_STATE_CONNECTED);
+    struct sockaddr_storage sel;
+    CHECK_INT(ice_selected_addr(cli, &sel), 0);
+    CHECK(same_addr(&sel, server));
+    /* A request is not a response. */
+    CHECK_INT(ice_build_check(cli, true, 42, req, sizeof req, &reqlen), 0);
+    CHECK_INT(ice_handle_response(cli, req, reqlen, from_srv, sslen(server), 30),
+              ICE_ERR_UNEXPECTED);
+    /* Consent: the client's checks keep it alive; without answers it expires. */
+    CHECK_INT(ice_poll(cli, 20 + ICE_CONSENT_TIMEOUT_MS - 1), ICE_EV_NONE);
+    CHECK_INT(ice_poll(cli, 20 + ICE_CONSENT_TIMEOUT_MS), ICE_EV_CONSENT_EXPIRED);
+    CHECK_INT(ice_build_check(cli, true, 42, req, sizeof req, &reqlen), ICE_ERR_CLOSED);
+    ice_free(cli);
+
+    /* A client with the wrong password gets a 401, which ends its check unselected. */
+    cli = ice_new(REMOTE_UFRAG, REMOTE_PWD, LOCAL_UFRAG, "notTheServersPassword0");
+    CHECK_INT(ice_build_check(cli, true, 7, req, sizeof req, &reqlen), 0);
+    CHECK_INT(
+        ice_handle_stun(srv, req, reqlen, from_cli, sslen(client), 40, resp, sizeof resp, &resplen),
+        ICE_ERR_BAD_INTEGRITY);
+    CHECK(resplen > 0);
+    CHECK_INT(ice_handle_response(cli, resp, resplen, from_srv, sslen(server), 40),
+              ICE_ERR_CHECK_FAILED);
+    CHECK_INT(ice_state(cli), ICE_STATE_NEW);
+    CHECK(!ice_addr_verified(cli, from_srv));
+    /* Remote credentials unknown: nothing to build. */
+    ice_t *blind = ice_new(REMOTE_UFRAG, REMOTE_PWD, NULL, NULL);
+    CHECK_INT(ice_build_check(blind, true, 7, req, sizeof req, &reqlen), ICE_ERR_INVAL);
+    CHECK_INT(ice_build_check(cli, true, 7, req, 40, &reqlen), ICE_ERR_NOSPACE);
+    ice_free(blind);
+    ice_free(cli);
+    ice_free(srv);
+}
+
 static void test_names(void)
 {
     CHECK_STR(ice_strerror(ICE_ERR_ROLE_CONFLICT), "role conflict (487)");
@@ -639,6 +729,8 @@ int main(void)
     test_small_output();
     test_remote_unknown();
     test_restart();
+    test_controlling(&a4, &b4);
+    test_controlling(&a6, &b6);
     test_names();
     TEST_END();
 }
