@@ -1,0 +1,90 @@
+"""Smoke run of the benchmark tools (bench/README.md), part of the normal test run.
+
+    smoke_test.py SOBRE WEB_DIR      (LOADGEN and LIMIT binaries from the environment)
+
+* loadgen with 3 participants (audio and video) for 3 s against a sobre on loopback:
+  everyone receives everyone's audio and video, nothing is lost, latency is measured;
+* the same traffic through bench/limit, the bare SRTP relay.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "integration"))
+import sobre_harness as harness  # noqa: E402
+
+LOADGEN = os.environ.get("LOADGEN", "")
+LIMIT = os.environ.get("LIMIT", "")
+ARGS = ["--participants", "3", "--video", "--ramp", "0.5", "--warmup", "1.5",
+        "--duration", "3", "--check", "--quiet"]
+
+
+def run_loadgen(args, timeout=60):
+    """Runs loadgen; returns (exit status, its SUMMARY as a dict, all output)."""
+    p = subprocess.run([LOADGEN] + args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=timeout)
+    out = p.stdout.decode("utf-8", "replace")
+    summary = None
+    for line in out.splitlines():
+        if line.startswith("SUMMARY "):
+            summary = json.loads(line[len("SUMMARY "):])
+    return p.returncode, summary, out
+
+
+class Smoke(unittest.TestCase):
+    def check_summary(self, rc, s, out):
+        self.assertIsNotNone(s, out)
+        self.assertEqual(rc, 0, out)
+        self.assertEqual((s["up"], s["participants"]), (3, 3), out)
+        # 3 participants, each receiving the 2 others' audio and video.
+        self.assertEqual((s["pairs_seen"], s["pairs"]), (12, 12), out)
+        self.assertEqual(s["lost"], 0, out)
+        # Each receives 2 x (50 audio + ~30 video packets/s): well over 300 packets/s.
+        self.assertGreater(s["recv_pps"], 300, out)
+        self.assertGreater(s["latency_samples"], 0, out)
+        self.assertGreater(s["p50_us"], 0, out)
+        self.assertLessEqual(s["p50_us"], s["p99_us"], out)
+        self.assertLessEqual(s["p99_us"], s["max_us"], out)
+
+    def test_loadgen_against_sobre(self):
+        server = harness.Server({"room_defaults": {"last_n": 8}})
+        server.start()
+        self.addCleanup(server.stop)
+        rc, s, out = run_loadgen(["--url", server.ws_url] + ARGS)
+        self.check_summary(rc, s, out + server.output())
+        self.assertTrue(server.alive(), server.output())
+
+    def test_limit_relays_the_same_traffic(self):
+        relay = subprocess.Popen([LIMIT, "--port", "0"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT)
+        self.addCleanup(relay.kill)
+        first = relay.stdout.readline().decode()
+        self.assertIn("listening on 127.0.0.1:", first)
+        port = first.strip().rsplit(":", 1)[1]
+        rc, s, out = run_loadgen(["--mode", "limit", "--target", "127.0.0.1:" + port] + ARGS)
+        self.check_summary(rc, s, out)
+        relay.terminate()
+        tail = relay.communicate(timeout=10)[0].decode()
+        self.assertEqual(relay.returncode, 0, tail)
+        self.assertIn("dropped 0", tail)
+
+    def test_check_fails_without_a_server(self):
+        """--check is not a rubber stamp: nobody to talk to means exit status 1."""
+        port = harness.free_tcp_port()
+        rc, s, out = run_loadgen(["--url", "ws://127.0.0.1:%d/ws" % port,
+                                  "--participants", "2", "--ramp", "0", "--warmup", "0.5",
+                                  "--duration", "1", "--check", "--quiet"])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("check failed", out)
+        self.assertEqual(s["up"], 0, out)
+
+
+if __name__ == "__main__":
+    if not (os.access(LOADGEN, os.X_OK) and os.access(LIMIT, os.X_OK)):
+        sys.stderr.write("set LOADGEN and LIMIT to the built binaries\n")
+        sys.exit(2)
+    harness.main()
