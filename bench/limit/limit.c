@@ -194,9 +194,10 @@ int main(int argc, char **argv)
     while (!stop) {
         for (int i = 0; i < BATCH; i++) {
             iov[i] = (struct iovec){in_buf[i], BUF_CAP};
-            msgs[i].msg_hdr = (struct msghdr){
-                .msg_name = &from[i], .msg_namelen = sizeof from[i], .msg_iov = &iov[i],
-                .msg_iovlen = 1};
+            msgs[i].msg_hdr = (struct msghdr){.msg_name = &from[i],
+                                              .msg_namelen = sizeof from[i],
+                                              .msg_iov = &iov[i],
+                                              .msg_iovlen = 1};
         }
         int n = recvmmsg(fd, msgs, BATCH, MSG_WAITFORONE, NULL);
         if (n < 0) {
@@ -218,8 +219,7 @@ int main(int argc, char **argv)
         }
         flush(fd);
     }
-    printf("limit: received %" PRIu64 ", sent %" PRIu64 ", dropped %" PRIu64 "\n", rx, tx,
-           dropped);
+    printf("limit: received %" PRIu64 ", sent %" PRIu64 ", dropped %" PRIu64 "\n", rx, tx, dropped);
     for (int i = 0; i < n_peers; i++)
         srtp_conn_free(peers[i].srtp);
     close(fd);

@@ -30,8 +30,8 @@ typedef struct lg_opts {
     double keyframe_s; /* seconds between periodic keyframes */
     double duration_s, ramp_s, warmup_s;
     const char *room_prefix;
-    bool check;  /* exit status says whether everyone got media without loss */
-    bool quiet;  /* no per-second lines */
+    bool check; /* exit status says whether everyone got media without loss */
+    bool quiet; /* no per-second lines */
     int janus_room_base;
 } lg_opts_t;
 
@@ -152,6 +152,5 @@ const uint8_t *lg_source_audio(size_t pos, size_t *len, uint8_t *level, bool *dt
 size_t lg_source_video_size(bool key);
 /* Fills n bytes of pseudo-random compressed-looking data. */
 void lg_source_fill(uint8_t *p, size_t n, uint32_t seed);
-
 
 #endif

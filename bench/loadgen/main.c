@@ -12,90 +12,165 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: loadgen [options]\n"
-            "  --mode sobre|limit|janus  target (default sobre)\n"
-            "  --url URL                 sobre: ws://127.0.0.1:8080/ws; janus: ws://127.0.0.1:8188/\n"
-            "  --target HOST:PORT        limit: the relay's UDP address\n"
-            "  --rooms N                 rooms (default 1)\n"
-            "  --participants N          participants per room (default 3)\n"
-            "  --video                   publish VP8 video too (default audio only)\n"
-            "  --video-kbps N            video bitrate (default 300)\n"
-            "  --fps N                   video frame rate (default 30)\n"
-            "  --keyframe-interval S     seconds between keyframes (default 3)\n"
-            "  --dtx                     Opus DTX (silence sends a frame every 400 ms)\n"
-            "  --ramp S                  join over S seconds (default 1)\n"
-            "  --warmup S                after the ramp, seconds not measured (default 2)\n"
-            "  --duration S              measured seconds (default 10)\n"
-            "  --room-prefix P           room names P0, P1... (default lg)\n"
-            "  --janus-room N            first Janus room number (default 1000)\n"
-            "  --check                   exit 1 unless everyone got everyone's media,\n"
-            "                            without loss, with latency measured\n"
-            "  --quiet                   no per-second lines, only the SUMMARY\n");
+    fprintf(
+        f,
+        "usage: loadgen [options]\n"
+        "  --mode sobre|limit|janus  target (default sobre)\n"
+        "  --url URL                 sobre: ws://127.0.0.1:8080/ws; janus: ws://127.0.0.1:8188/\n"
+        "  --target HOST:PORT        limit: the relay's UDP address\n"
+        "  --rooms N                 rooms (default 1)\n"
+        "  --participants N          participants per room (default 3)\n"
+        "  --video                   publish VP8 video too (default audio only)\n"
+        "  --video-kbps N            video bitrate (default 300)\n"
+        "  --fps N                   video frame rate (default 30)\n"
+        "  --keyframe-interval S     seconds between keyframes (default 3)\n"
+        "  --dtx                     Opus DTX (silence sends a frame every 400 ms)\n"
+        "  --ramp S                  join over S seconds (default 1)\n"
+        "  --warmup S                after the ramp, seconds not measured (default 2)\n"
+        "  --duration S              measured seconds (default 10)\n"
+        "  --room-prefix P           room names P0, P1... (default lg)\n"
+        "  --janus-room N            first Janus room number (default 1000)\n"
+        "  --check                   exit 1 unless everyone got everyone's media,\n"
+        "                            without loss, with latency measured\n"
+        "  --quiet                   no per-second lines, only the SUMMARY\n");
 }
 
 static int parse_opts(int argc, char **argv, lg_opts_t *o)
 {
-    enum { O_MODE = 256, O_URL, O_TARGET, O_ROOMS, O_PARTS, O_VIDEO, O_KBPS, O_FPS, O_KEY,
-           O_DTX, O_RAMP, O_WARM, O_DUR, O_PREFIX, O_JROOM, O_CHECK, O_QUIET, O_HELP };
+    enum {
+        O_MODE = 256,
+        O_URL,
+        O_TARGET,
+        O_ROOMS,
+        O_PARTS,
+        O_VIDEO,
+        O_KBPS,
+        O_FPS,
+        O_KEY,
+        O_DTX,
+        O_RAMP,
+        O_WARM,
+        O_DUR,
+        O_PREFIX,
+        O_JROOM,
+        O_CHECK,
+        O_QUIET,
+        O_HELP
+    };
     static const struct option longs[] = {
-        {"mode", 1, 0, O_MODE},          {"url", 1, 0, O_URL},
-        {"target", 1, 0, O_TARGET},      {"rooms", 1, 0, O_ROOMS},
-        {"participants", 1, 0, O_PARTS}, {"video", 0, 0, O_VIDEO},
-        {"video-kbps", 1, 0, O_KBPS},    {"fps", 1, 0, O_FPS},
-        {"keyframe-interval", 1, 0, O_KEY}, {"dtx", 0, 0, O_DTX},
-        {"ramp", 1, 0, O_RAMP},          {"warmup", 1, 0, O_WARM},
-        {"duration", 1, 0, O_DUR},       {"room-prefix", 1, 0, O_PREFIX},
-        {"janus-room", 1, 0, O_JROOM},   {"check", 0, 0, O_CHECK},
-        {"quiet", 0, 0, O_QUIET},        {"help", 0, 0, O_HELP},
+        {"mode", 1, 0, O_MODE},
+        {"url", 1, 0, O_URL},
+        {"target", 1, 0, O_TARGET},
+        {"rooms", 1, 0, O_ROOMS},
+        {"participants", 1, 0, O_PARTS},
+        {"video", 0, 0, O_VIDEO},
+        {"video-kbps", 1, 0, O_KBPS},
+        {"fps", 1, 0, O_FPS},
+        {"keyframe-interval", 1, 0, O_KEY},
+        {"dtx", 0, 0, O_DTX},
+        {"ramp", 1, 0, O_RAMP},
+        {"warmup", 1, 0, O_WARM},
+        {"duration", 1, 0, O_DUR},
+        {"room-prefix", 1, 0, O_PREFIX},
+        {"janus-room", 1, 0, O_JROOM},
+        {"check", 0, 0, O_CHECK},
+        {"quiet", 0, 0, O_QUIET},
+        {"help", 0, 0, O_HELP},
         {0, 0, 0, 0},
     };
-    *o = (lg_opts_t){.mode = LG_MODE_SOBRE, .url = "ws://127.0.0.1:8080/ws", .rooms = 1,
-                     .participants = 3, .video_kbps = 300, .fps = 30, .keyframe_s = 3,
-                     .duration_s = 10, .ramp_s = 1, .warmup_s = 2, .room_prefix = "lg",
+    *o = (lg_opts_t){.mode = LG_MODE_SOBRE,
+                     .url = "ws://127.0.0.1:8080/ws",
+                     .rooms = 1,
+                     .participants = 3,
+                     .video_kbps = 300,
+                     .fps = 30,
+                     .keyframe_s = 3,
+                     .duration_s = 10,
+                     .ramp_s = 1,
+                     .warmup_s = 2,
+                     .room_prefix = "lg",
                      .janus_room_base = 1000};
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
         case O_MODE:
-            if (!strcmp(optarg, "sobre")) o->mode = LG_MODE_SOBRE;
-            else if (!strcmp(optarg, "limit")) o->mode = LG_MODE_LIMIT;
-            else if (!strcmp(optarg, "janus")) o->mode = LG_MODE_JANUS;
+            if (!strcmp(optarg, "sobre"))
+                o->mode = LG_MODE_SOBRE;
+            else if (!strcmp(optarg, "limit"))
+                o->mode = LG_MODE_LIMIT;
+            else if (!strcmp(optarg, "janus"))
+                o->mode = LG_MODE_JANUS;
             else {
                 fprintf(stderr, "loadgen: --mode %s: expected sobre, limit or janus\n", optarg);
                 return -1;
             }
             break;
-        case O_URL: o->url = optarg; break;
-        case O_TARGET: o->target = optarg; break;
-        case O_ROOMS: o->rooms = atoi(optarg); break;
-        case O_PARTS: o->participants = atoi(optarg); break;
-        case O_VIDEO: o->video = true; break;
-        case O_KBPS: o->video_kbps = atoi(optarg); break;
-        case O_FPS: o->fps = atoi(optarg); break;
-        case O_KEY: o->keyframe_s = atof(optarg); break;
-        case O_DTX: o->dtx = true; break;
-        case O_RAMP: o->ramp_s = atof(optarg); break;
-        case O_WARM: o->warmup_s = atof(optarg); break;
-        case O_DUR: o->duration_s = atof(optarg); break;
-        case O_PREFIX: o->room_prefix = optarg; break;
-        case O_JROOM: o->janus_room_base = atoi(optarg); break;
-        case O_CHECK: o->check = true; break;
-        case O_QUIET: o->quiet = true; break;
-        case O_HELP: usage(stdout); exit(0);
-        default: usage(stderr); return -1;
+        case O_URL:
+            o->url = optarg;
+            break;
+        case O_TARGET:
+            o->target = optarg;
+            break;
+        case O_ROOMS:
+            o->rooms = atoi(optarg);
+            break;
+        case O_PARTS:
+            o->participants = atoi(optarg);
+            break;
+        case O_VIDEO:
+            o->video = true;
+            break;
+        case O_KBPS:
+            o->video_kbps = atoi(optarg);
+            break;
+        case O_FPS:
+            o->fps = atoi(optarg);
+            break;
+        case O_KEY:
+            o->keyframe_s = atof(optarg);
+            break;
+        case O_DTX:
+            o->dtx = true;
+            break;
+        case O_RAMP:
+            o->ramp_s = atof(optarg);
+            break;
+        case O_WARM:
+            o->warmup_s = atof(optarg);
+            break;
+        case O_DUR:
+            o->duration_s = atof(optarg);
+            break;
+        case O_PREFIX:
+            o->room_prefix = optarg;
+            break;
+        case O_JROOM:
+            o->janus_room_base = atoi(optarg);
+            break;
+        case O_CHECK:
+            o->check = true;
+            break;
+        case O_QUIET:
+            o->quiet = true;
+            break;
+        case O_HELP:
+            usage(stdout);
+            exit(0);
+        default:
+            usage(stderr);
+            return -1;
         }
     }
-    const char *bad = o->rooms < 1 || o->rooms > 1000               ? "--rooms: 1..1000"
+    const char *bad = o->rooms < 1 || o->rooms > 1000                ? "--rooms: 1..1000"
                       : o->participants < 2 || o->participants > 500 ? "--participants: 2..500"
                       : o->rooms * o->participants > 2000 ? "rooms x participants: at most 2000"
                       : o->video_kbps < 10 || o->video_kbps > 20000 ? "--video-kbps: 10..20000"
                       : o->fps < 1 || o->fps > 60                   ? "--fps: 1..60"
-                      : o->keyframe_s < 0.1                          ? "--keyframe-interval: >= 0.1"
-                      : o->duration_s <= 0                           ? "--duration: > 0"
-                      : o->ramp_s < 0 || o->warmup_s < 0     ? "--ramp, --warmup: >= 0"
-                      : o->mode == LG_MODE_LIMIT && !o->target ? "--mode limit needs --target"
-                                                               : NULL;
+                      : o->keyframe_s < 0.1                         ? "--keyframe-interval: >= 0.1"
+                      : o->duration_s <= 0                          ? "--duration: > 0"
+                      : o->ramp_s < 0 || o->warmup_s < 0            ? "--ramp, --warmup: >= 0"
+                      : o->mode == LG_MODE_LIMIT && !o->target      ? "--mode limit needs --target"
+                                                                    : NULL;
     if (bad) {
         fprintf(stderr, "loadgen: %s\n", bad);
         return -1;

@@ -152,8 +152,14 @@ static void send_audio(lg_t *lg, lg_part_t *pa, uint64_t now)
     pa->audio_talking = !dtx;
     if (pa->level_ext) {
         buf[0] |= 0x10;
-        const uint8_t ext[8] = {0xBE, 0xDE, 0, 1, (uint8_t)(pa->level_ext << 4),
-                                (uint8_t)((level < 50 ? 0x80 : 0) | level), 0, 0};
+        const uint8_t ext[8] = {0xBE,
+                                0xDE,
+                                0,
+                                1,
+                                (uint8_t)(pa->level_ext << 4),
+                                (uint8_t)((level < 50 ? 0x80 : 0) | level),
+                                0,
+                                0};
         memcpy(buf + n, ext, sizeof ext);
         n += sizeof ext;
     }
@@ -291,8 +297,8 @@ static void on_datagram(lg_t *lg, lg_conn_t *c, uint8_t *p, size_t len,
 {
     switch (demux_classify(p, len)) {
     case DEMUX_STUN:
-        if (c->ice && ice_handle_response(c->ice, p, len, (const struct sockaddr *)from,
-                                          fromlen, now) == 0 &&
+        if (c->ice &&
+            ice_handle_response(c->ice, p, len, (const struct sockaddr *)from, fromlen, now) == 0 &&
             ice_state(c->ice) == ICE_STATE_CONNECTED && c->dtls && c->next_dtls_ms == 0) {
             c->next_dtls_ms = 1;
             dtls_handle(c->dtls, NULL, 0, now); /* a client sends its ClientHello */
@@ -477,9 +483,9 @@ static void report_second(lg_t *lg, double t, loss_t *prev)
     loss_t l = count_loss(lg);
     uint64_t lost = l.lost - prev->lost, exp = l.expected - prev->expected;
     if (!lg->o.quiet)
-        printf("t=%5.1f up %d/%d sent %" PRIu64 " pkt %" PRIu64 " kB recv %" PRIu64
-               " pkt %" PRIu64 " kB lost %" PRIu64 " (%.3f%%) latency p50 %" PRIu64
-               " us p99 %" PRIu64 " us max %" PRIu64 " us\n",
+        printf("t=%5.1f up %d/%d sent %" PRIu64 " pkt %" PRIu64 " kB recv %" PRIu64 " pkt %" PRIu64
+               " kB lost %" PRIu64 " (%.3f%%) latency p50 %" PRIu64 " us p99 %" PRIu64
+               " us max %" PRIu64 " us\n",
                t, count_up(lg), lg->n, sec.sent_pkts, sec.sent_bytes / 1000, sec.recv_pkts,
                sec.recv_bytes / 1000, lost, exp ? 100.0 * (double)lost / (double)exp : 0.0,
                lg_hist_quantile(&hist_sec, 0.5), lg_hist_quantile(&hist_sec, 0.99),

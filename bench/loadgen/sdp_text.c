@@ -151,8 +151,8 @@ dtls_role_t lg_sdp_role(const char *setup_of_peer, bool we_offered)
 
 int lg_sdp_answer(const lg_t *lg, const lg_conn_t *c, const char *offer, char *buf, size_t cap)
 {
-    static const char *const keep[] = {"a=mid:",    "a=rtcp-mux", "a=rtpmap:", "a=fmtp:",
-                                       "a=rtcp-fb:", "a=extmap:", "a=rtcp-rsize"};
+    static const char *const keep[] = {
+        "a=mid:", "a=rtcp-mux", "a=rtpmap:", "a=fmtp:", "a=rtcp-fb:", "a=extmap:", "a=rtcp-rsize"};
     out_t o = {buf, cap, 0, false};
     bool media = false;
     for (const char *l = offer; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {

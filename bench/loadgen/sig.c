@@ -124,7 +124,8 @@ static void connect_one(lg_part_t *p)
     ci.local_protocol_name = "lg";
     ci.opaque_user_data = p;
     ci.pwsi = &sig_of(p)->wsi;
-    if (!lws_client_connect_via_info(&ci)) sig_error(p, "cannot start a WebSocket connection", NULL);
+    if (!lws_client_connect_via_info(&ci))
+        sig_error(p, "cannot start a WebSocket connection", NULL);
 }
 
 /* Every 10 ms: connect whoever's ramp-up time has come, and the protocol's timers. */

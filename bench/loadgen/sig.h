@@ -19,16 +19,16 @@ typedef struct sig_part {
     /* Janus. */
     uint64_t session, pub_handle, sub_handle, janus_id;
     uint64_t next_keepalive_ms;
-    int tx;                 /* transaction counter */
-    uint64_t feeds[256];    /* feeds subscribed to */
+    int tx;              /* transaction counter */
+    uint64_t feeds[256]; /* feeds subscribed to */
     size_t nfeeds;
-    bool sub_pending;       /* a subscribe join awaits its offer */
+    bool sub_pending; /* a subscribe join awaits its offer */
 } sig_part_t;
 
 typedef struct sig_proto {
     const char *subprotocol;
     void (*on_open)(lg_t *lg, lg_part_t *p);
-    void (*on_message)(lg_t *lg, lg_part_t *p, json_t *msg); /* msg borrowed */
+    void (*on_message)(lg_t *lg, lg_part_t *p, json_t *msg);  /* msg borrowed */
     void (*on_tick)(lg_t *lg, lg_part_t *p, uint64_t now_ms); /* may be NULL */
 } sig_proto_t;
 
