@@ -33,9 +33,9 @@ import time
 import numpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e_aiortc import (CONNECT_S, RATE, Peer, ToneTrack, beep_analysis,  # noqa: E402
-                        dominant_frequency, dtls_state, harness, media_sections, save_sdp,
-                        to_mono, wait_connected)
+from e2e_aiortc import (ANNOUNCE, CONNECT_S, RATE, WINDOW, Peer, Server,  # noqa: E402
+                        ToneTrack, beep_analysis, dominant_frequency, dtls_state, harness,
+                        media_sections, save_sdp, to_mono, wait_connected)
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 
@@ -66,6 +66,7 @@ class Agent:
         self.name = name
         self.tone = tone
         self.peer = None
+        self.joined = None     # the last `joined` message (its resume token)
         self.pub = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.sub = None
         self.offers = []       # {offer, answer, error}
@@ -95,8 +96,31 @@ class Agent:
             report("failed", stage="join", message="expected joined, got %r" % (msg,))
             return False
         self.peer.id = msg["self"]["id"]
+        self.joined = msg
         report("joined", id=self.peer.id, peers=[p["id"] for p in msg.get("peers", [])])
         return True
+
+    def drop(self):
+        """The network drops the WebSocket: no leave, no close handshake. The peer
+        connections (media) go on."""
+        self.peer.client.ws.transport.abort()
+
+    async def resume(self):
+        """A new WebSocket joining with the resume token of the dropped one. Returns the
+        `joined` message (same id expected), or None with a `failed` report."""
+        await self.peer.close()
+        client = await harness.Client.connect(_Endpoint(self.ws_url), self.name)
+        peer = Peer(client, self.name)
+        peer.on_offer = self.on_offer
+        await client.send({"type": "join", "room": self.room, "name": self.name,
+                           "resume": self.joined["resume"]})
+        msg = await peer.expect(lambda m: m["type"] in ("joined", "error"), 5, "joined")
+        if msg is None or msg["type"] != "joined":
+            report("failed", stage="resume", message="expected joined, got %r" % (msg,))
+            return None
+        peer.id = msg["self"]["id"]
+        self.peer, self.joined = peer, msg
+        return msg
 
     async def publish(self):
         self.pub.addTransceiver(ToneTrack(self.tone), direction="sendonly")
@@ -169,12 +193,14 @@ class Agent:
         report("offer", n=n, sections=sections)
 
     async def analyse(self, from_id, seconds):
+        """That much audio received from `from_id` from now on, analysed: a dict with
+        "error", or "seconds", "dominant" (whole), "windows" ((peak Hz, energy share, RMS)
+        of each 0.5 s) and "analysis" (beep_analysis)."""
         mids = [mid for mid, msid in self.msid_of.items()
                 if msid == from_id and mid in self.tracks]
         if not mids:
-            report("audio", **{"from": from_id, "error": "no audio track received from %s "
-                               "(live m-lines: %r)" % (from_id, self.msid_of)})
-            return
+            return {"from": from_id, "error": "no audio track received from %s "
+                    "(live m-lines: %r)" % (from_id, self.msid_of)}
         mid = mids[-1]
         q = asyncio.Queue()
         self.listeners.setdefault(mid, []).append(q)
@@ -195,21 +221,36 @@ class Agent:
         finally:
             self.listeners[mid].remove(q)
         if err:
-            report("audio", **{"from": from_id, "mid": mid, "error": err})
-            return
+            return {"from": from_id, "mid": mid, "error": err}
         audio = numpy.concatenate(chunks)[:need]
         if SAMPLE_DIR:
             os.makedirs(SAMPLE_DIR, exist_ok=True)
             numpy.save(os.path.join(SAMPLE_DIR, "%s-from-%s.npy" % (self.name, from_id)), audio)
         peak, share, rms = dominant_frequency(audio)
-        report("audio", **{"from": from_id, "mid": mid, "seconds": round(got / RATE, 3),
-                           "dominant": {"hz": round(peak, 1), "share": round(share, 3),
-                                        "rms": round(rms)},
-                           "analysis": beep_analysis(audio)})
+        step = int(WINDOW * RATE)
+        windows = [tuple(round(v, 3) for v in dominant_frequency(audio[i:i + step]))
+                   for i in range(0, len(audio) - step + 1, step)]
+        return {"from": from_id, "mid": mid, "seconds": round(got / RATE, 3),
+                "dominant": {"hz": round(peak, 1), "share": round(share, 3), "rms": round(rms)},
+                "windows": windows, "analysis": beep_analysis(audio)}
+
+    async def inbound_audio_stats(self):
+        """{mid: packetsReceived} of the subscribe connection's audio receivers."""
+        out = {}
+        if self.sub is None:
+            return out
+        for t in self.sub.getTransceivers():
+            if t.kind != "audio" or t.mid not in self.tracks:
+                continue
+            stats = await t.receiver.getStats()
+            for st in stats.values():
+                if st.type == "inbound-rtp":
+                    out[t.mid] = st.packetsReceived
+        return out
 
     async def analyse_reporting(self, from_id, seconds):
         try:
-            await self.analyse(from_id, seconds)
+            report("audio", **await self.analyse(from_id, seconds))
         except Exception as e:  # noqa: BLE001 - a bug here must not look like a silence
             report("failed", stage="agent", message="analyse %s: %r" % (from_id, e))
 
@@ -234,16 +275,23 @@ class Agent:
             else:
                 say("unknown command: %r" % line)
 
-    async def run(self):
-        if not await self.join() or not await self.publish():
-            return
+    async def subscribed(self):
+        """Waits (bounded) for a subscribe offer and its connection; reports `subscribed`
+        and returns True once it is up."""
         deadline = time.monotonic() + CONNECT_S
         while self.sub is None and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
-        if self.sub is not None:
-            took = await self.connected(self.sub, "subscribe connection")
-            if took is not None:
-                report("subscribed", seconds=round(took, 3))
+        if self.sub is None:
+            return False
+        took = await self.connected(self.sub, "subscribe connection")
+        if took is not None:
+            report("subscribed", seconds=round(took, 3))
+        return took is not None
+
+    async def run(self):
+        if not await self.join() or not await self.publish():
+            return
+        await self.subscribed()
         await self.commands()
 
     async def close(self):
@@ -254,6 +302,31 @@ class Agent:
         await self.pub.close()
         if self.sub is not None:
             await self.sub.close()
+
+
+class AgentTestCase(harness.unittest.IsolatedAsyncioTestCase):
+    """A test with in-process Agents: a server (lib/e2e_aiortc.py's, the harness config
+    with `config` merged in and the aiortc announce address) started for each test, and
+    every Agent made with agent() closed afterwards, even on failure."""
+
+    config = {}
+
+    def setUp(self):
+        self.server = Server(harness.deep_merge(self.config, {"media": {"announce": [ANNOUNCE]}}))
+        self.addCleanup(self.server.stop)
+        self.server.start()
+        self.agents = []
+
+    async def asyncTearDown(self):
+        for a in self.agents:
+            try:
+                await asyncio.wait_for(a.close(), 5)
+            except Exception as e:  # noqa: BLE001 - teardown goes on
+                say("close %s: %r" % (a.name, e))
+
+    def server_log(self, lines=120):
+        return "server log (last %d lines):\n%s" % (
+            lines, "\n".join(self.server.output().split("\n")[-lines:]))
 
 
 async def main(ws_url, room, name, tone):
