@@ -9,6 +9,7 @@
 #include "rewrite.h"
 #include "rtcp.h"
 #include "rtp.h"
+#include "vp8.h"
 
 #define KEYFRAME_MIN_INTERVAL_MS 500 /* at most one request per track in this time */
 #define CACHE_ENTRIES            256 /* about 1 s of 2 Mbit/s video: NACKs come within RTTs */
@@ -314,7 +315,7 @@ static bool is_keyframe(const track_t *t, const uint8_t *pkt, const rtp_header_t
     const uint8_t *payload = pkt + h->payload_off;
     switch (t->spec.codec[h->pt]) {
     case ROUTER_CODEC_VP8:
-        return rtp_vp8_is_keyframe(payload, h->payload_len);
+        return vp8_is_keyframe(payload, h->payload_len);
     case ROUTER_CODEC_H264:
         return rtp_h264_is_keyframe(payload, h->payload_len);
     default:

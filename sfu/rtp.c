@@ -313,64 +313,6 @@ int rtp_rtx_build(const uint8_t *pkt, size_t len, uint32_t rtx_ssrc, uint16_t rt
 
 /* ---- codec payload descriptors --------------------------------------------------------- */
 
-int rtp_vp8_parse(const uint8_t *b, size_t len, rtp_vp8_t *out)
-{
-    if (!b || len < 1) return RTP_ERR_PAYLOAD;
-    rtp_vp8_t v = {
-        .x = b[0] & 0x80,
-        .n = b[0] & 0x20,
-        .s = b[0] & 0x10,
-        .pid = b[0] & 0x07,
-    };
-    size_t off = 1;
-    if (v.x) {
-        if (off >= len) return RTP_ERR_PAYLOAD;
-        uint8_t f = b[off++];
-        v.has_picture_id = f & 0x80;
-        v.has_tl0picidx = f & 0x40;
-        v.has_tid = f & 0x20;
-        v.has_keyidx = f & 0x10;
-        if (v.has_picture_id) {
-            if (off >= len) return RTP_ERR_PAYLOAD;
-            v.picture_id_off = off;
-            v.picture_id_15 = b[off] & 0x80;
-            if (v.picture_id_15) {
-                if (off + 1 >= len) return RTP_ERR_PAYLOAD;
-                v.picture_id = (uint16_t)((b[off] & 0x7f) << 8 | b[off + 1]);
-                off += 2;
-            } else {
-                v.picture_id = b[off] & 0x7f;
-                off += 1;
-            }
-        }
-        if (v.has_tl0picidx) {
-            if (off >= len) return RTP_ERR_PAYLOAD;
-            v.tl0picidx_off = off;
-            v.tl0picidx = b[off++];
-        }
-        if (v.has_tid || v.has_keyidx) {
-            if (off >= len) return RTP_ERR_PAYLOAD;
-            uint8_t t = b[off++];
-            if (v.has_tid) {
-                v.tid = t >> 6;
-                v.y = t & 0x20;
-            }
-            if (v.has_keyidx) v.keyidx = t & 0x1f;
-        }
-    }
-    if (off >= len) return RTP_ERR_PAYLOAD; /* no VP8 payload */
-    v.desc_len = off;
-    *out = v;
-    return 0;
-}
-
-bool rtp_vp8_is_keyframe(const uint8_t *payload, size_t len)
-{
-    rtp_vp8_t v;
-    if (rtp_vp8_parse(payload, len, &v) < 0) return false;
-    return v.s && v.pid == 0 && !(payload[v.desc_len] & 0x01);
-}
-
 static bool h264_key_nal(uint8_t type)
 {
     return type == 5 || type == 7; /* IDR slice, SPS */

@@ -1,6 +1,6 @@
 /* rtp: RTP packets (RFC 3550), header extensions (RFC 8285), RTX (RFC 4588) and the
- * codec payload descriptors the forwarding path looks at (VP8, RFC 7741; H.264,
- * RFC 6184), sans-I/O.
+ * H.264 key-frame test the forwarding path needs (RFC 6184; VP8's descriptor is in
+ * vp8.h), sans-I/O.
  *
  * Works on plain packets (after SRTP unprotect, before protect). Parsing fills a
  * caller-owned rtp_header_t of offsets into the packet; setters and rtp_ext_remap write
@@ -155,31 +155,6 @@ int rtp_rtx_build(const uint8_t *pkt, size_t len, uint32_t rtx_ssrc, uint16_t rt
                   uint8_t rtx_pt, uint8_t *out, size_t cap);
 
 /* ---- codec payload descriptors --------------------------------------------------------- */
-
-/* VP8 payload descriptor (RFC 7741 section 4.2); offsets are from the payload start so the
- * forwarding path can rewrite PictureID and TL0PICIDX in place. */
-typedef struct rtp_vp8 {
-    bool x, n, s; /* extended control bits present, non-reference frame, start of partition */
-    uint8_t pid;  /* partition index, 0..7 */
-    bool has_picture_id, has_tl0picidx, has_tid, has_keyidx; /* I, L, T, K */
-    bool picture_id_15;                                      /* M: PictureID is 15 bits */
-    uint16_t picture_id;
-    uint8_t tl0picidx;
-    uint8_t tid; /* 0..3 */
-    bool y;      /* layer sync */
-    uint8_t keyidx;
-    size_t picture_id_off; /* offset of the PictureID field (1 or 2 bytes), when present */
-    size_t tl0picidx_off;  /* offset of TL0PICIDX, when present */
-    size_t desc_len;       /* descriptor length: the VP8 payload starts here */
-} rtp_vp8_t;
-
-/* Parses the VP8 payload descriptor of payload[0..len). Requires at least one byte of
- * VP8 payload after it. Returns 0 or RTP_ERR_PAYLOAD. */
-int rtp_vp8_parse(const uint8_t *payload, size_t len, rtp_vp8_t *out);
-
-/* True when payload[0..len) starts a VP8 key frame: S=1, PID=0 and the P bit (inverse key
- * frame flag) of the VP8 payload header is 0 (RFC 7741 section 4.3). False if malformed. */
-bool rtp_vp8_is_keyframe(const uint8_t *payload, size_t len);
 
 /* True when payload[0..len) is (the start of) an H.264 IDR picture or carries an SPS
  * (RFC 6184, packetization modes 0 and 1): a single NAL unit of type 5 or 7, a STAP-A

@@ -7,6 +7,7 @@
 #include "rtcp.h"
 #include "rtp.h"
 #include "test.h"
+#include "vp8.h"
 
 #define PUB      1 /* endpoints */
 #define SUB      2
@@ -244,7 +245,7 @@ static void test_video_keyframes(void)
     CHECK_INT(h0.ssrc, 0x6000);
     CHECK_INT(h0.pt, 100);
     CHECK_INT((uint16_t)(h1.seq - h0.seq), 1);
-    CHECK(rtp_vp8_is_keyframe(sent[0].buf + h0.payload_off, h0.payload_len));
+    CHECK(vp8_is_keyframe(sent[0].buf + h0.payload_off, h0.payload_len));
 
     /* PLI from the subscriber: one request to the publisher per 500 ms at most. */
     uint8_t pli[16];

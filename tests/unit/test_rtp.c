@@ -190,8 +190,6 @@ static void test_truncations(void)
                 CHECK(h.payload_off + h.payload_len + h.padding_len == n);
                 rtp_ext_t els[16];
                 CHECK(walk(p, &h, els, 16) >= 0);
-                rtp_vp8_t v;
-                rtp_vp8_parse(p + h.payload_off, h.payload_len, &v);
                 rtp_h264_is_keyframe(p + h.payload_off, h.payload_len);
             }
             free(p);
@@ -467,80 +465,6 @@ static void test_rtx(void)
 
 typedef struct {
     const char *name;
-    uint8_t b[12];
-    size_t len;
-    int rc;
-    bool key;
-    uint16_t picture_id;
-    bool pid15;
-    int tl0; /* -1 absent */
-    int tid; /* -1 absent */
-    size_t desc_len;
-} vp8_case_t;
-
-static const vp8_case_t vp8_cases[] = {
-    {"minimal key", {0x10, 0x50}, 2, 0, true, 0, false, -1, -1, 1},
-    {"minimal delta", {0x10, 0x51}, 2, 0, false, 0, false, -1, -1, 1},
-    {"not start", {0x00, 0x50}, 2, 0, false, 0, false, -1, -1, 1},
-    {"pid 1", {0x11, 0x50}, 2, 0, false, 0, false, -1, -1, 1},
-    {"7-bit pid", {0x90, 0x80, 0x45, 0x50}, 4, 0, true, 0x45, false, -1, -1, 3},
-    {"15-bit pid", {0x90, 0x80, 0xff, 0xfe, 0x50}, 5, 0, true, 0x7ffe, true, -1, -1, 4},
-    {"all fields", {0x90, 0xf0, 0x81, 0x23, 0x07, 0xbf, 0x50}, 7, 0, true, 0x123, true, 7, 2, 6},
-    {"keyidx only", {0x90, 0x10, 0x1f, 0x50}, 4, 0, true, 0, false, -1, -1, 3},
-    {.name = "no payload", .b = {0x10}, .len = 1, .rc = RTP_ERR_PAYLOAD},
-    {.name = "empty", .b = {0}, .len = 0, .rc = RTP_ERR_PAYLOAD},
-    {.name = "x cut", .b = {0x90}, .len = 1, .rc = RTP_ERR_PAYLOAD},
-    {.name = "pid cut", .b = {0x90, 0x80}, .len = 2, .rc = RTP_ERR_PAYLOAD},
-    {.name = "pid15 cut", .b = {0x90, 0x80, 0x81}, .len = 3, .rc = RTP_ERR_PAYLOAD},
-    {.name = "tl0 cut", .b = {0x90, 0x40}, .len = 2, .rc = RTP_ERR_PAYLOAD},
-    {.name = "tid cut", .b = {0x90, 0x20}, .len = 2, .rc = RTP_ERR_PAYLOAD},
-    {.name = "descriptor only",
-     .b = {0x90, 0xe0, 0x81, 0x23, 0x07, 0x60},
-     .len = 6,
-     .rc = RTP_ERR_PAYLOAD},
-};
-
-static void test_vp8(void)
-{
-    for (size_t i = 0; i < sizeof vp8_cases / sizeof vp8_cases[0]; i++) {
-        const vp8_case_t *c = &vp8_cases[i];
-        uint8_t *p = dup(c->b, c->len);
-        rtp_vp8_t v;
-        int rc = rtp_vp8_parse(p, c->len, &v);
-        if (rc != c->rc) fprintf(stderr, "case %s\n", c->name);
-        CHECK_INT(rc, c->rc);
-        CHECK_INT(rtp_vp8_is_keyframe(p, c->len), c->key);
-        if (rc == 0) {
-            CHECK_INT(v.picture_id, c->picture_id);
-            CHECK_INT(v.picture_id_15, c->pid15);
-            CHECK_INT(v.has_tl0picidx, c->tl0 >= 0);
-            if (c->tl0 >= 0) {
-                CHECK_INT(v.tl0picidx, c->tl0);
-                CHECK_INT(p[v.tl0picidx_off], c->tl0);
-            }
-            CHECK_INT(v.has_tid, c->tid >= 0);
-            if (c->tid >= 0) CHECK_INT(v.tid, c->tid);
-            CHECK_INT(v.desc_len, c->desc_len);
-        }
-        free(p);
-    }
-    /* The Chrome packet's descriptor, with Y and the PictureID offset. */
-    rtp_header_t h;
-    CHECK_INT(rtp_parse(chrome_vp8, sizeof chrome_vp8, &h), 0);
-    const uint8_t *pl = chrome_vp8 + h.payload_off;
-    rtp_vp8_t v;
-    CHECK_INT(rtp_vp8_parse(pl, h.payload_len, &v), 0);
-    CHECK(v.x && v.s && !v.n && v.has_picture_id && v.has_tl0picidx && v.has_tid);
-    CHECK(!v.has_keyidx && v.y);
-    CHECK_INT(v.tid, 1);
-    CHECK_INT(v.picture_id, 0x123);
-    CHECK_INT(v.picture_id_off, 2);
-    CHECK_INT(v.tl0picidx, 7);
-    CHECK(rtp_vp8_is_keyframe(pl, h.payload_len));
-}
-
-typedef struct {
-    const char *name;
     uint8_t b[16];
     size_t len;
     bool key;
@@ -674,7 +598,6 @@ int main(void)
     test_remap();
     test_ext_add();
     test_rtx();
-    test_vp8();
     test_h264();
     CHECK_STR(rtp_strerror(RTP_ERR_EXT), "malformed RTP header extension");
     TEST_END();
