@@ -623,10 +623,47 @@ static int attr_rid(parser_t *ps, span_t v)
     return 0;
 }
 
+/* One direction's stream list of a=simulcast (RFC 8853): "a;b,c;~d". Each stream's first
+ * alternative is kept, a paused one (~) too; "rid=" before the list is the older
+ * draft's form (Firefox). */
+static int simulcast_list(parser_t *ps, span_t list, char ids[][17], size_t *n)
+{
+    if (slen(list) > 4 && strncmp(list.p, "rid=", 4) == 0) list.p += 4;
+    const char *q = list.p;
+    while (q < list.end) {
+        const char *e = q;
+        while (e < list.end && *e != ';')
+            e++;
+        span_t alt = {q, e};
+        const char *c = memchr(alt.p, ',', slen(alt));
+        if (c) alt.end = c;
+        if (alt.p < alt.end && *alt.p == '~') alt.p++;
+        if (*n == SDP_MAX_RIDS)
+            return fail(ps, SDP_ERR_LIMIT, "a=simulcast: too many streams (limit %d)",
+                        SDP_MAX_RIDS);
+        int rc = token(ps, ids[*n], sizeof ids[0], alt, "a=simulcast: rid", is_rid_char);
+        if (rc) return rc;
+        (*n)++;
+        q = e < list.end ? e + 1 : e;
+    }
+    return 0;
+}
+
 static int attr_simulcast(parser_t *ps, span_t v)
 {
-    (void)v;
-    ps->m->simulcast = true;
+    sdp_media_t *m = ps->m;
+    span_t dir, list;
+    m->simulcast = true;
+    while (next_tok(&v, &dir)) {
+        if (!next_tok(&v, &list))
+            return fail(ps, SDP_ERR_SYNTAX, "a=simulcast: expected send|recv <streams>");
+        bool send = span_eq(dir, "send");
+        if (!send && !span_eq(dir, "recv"))
+            return fail(ps, SDP_ERR_SYNTAX, "a=simulcast: direction must be send or recv");
+        int rc = send ? simulcast_list(ps, list, m->sim_send, &m->nsim_send)
+                      : simulcast_list(ps, list, m->sim_recv, &m->nsim_recv);
+        if (rc) return rc;
+    }
     return 0;
 }
 

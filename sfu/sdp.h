@@ -27,6 +27,7 @@
 #define SDP_MAX_EXTMAPS 16    /* header extensions kept per m-line; later ones are ignored */
 #define SDP_MAX_SSRCS   8     /* a=ssrc and a=ssrc-group:FID per m-line; more is an error */
 #define SDP_MAX_RIDS    4     /* a=rid per m-line; more is an error */
+#define SDP_MAX_LAYERS  3     /* simulcast streams an answer receives (the first ones) */
 #define SDP_MAX_LEN     65536 /* longer descriptions are refused */
 #define SDP_ERR_MAX     160   /* an error buffer of this size holds any message whole */
 
@@ -120,6 +121,9 @@ typedef struct sdp_media {
         bool send; /* "send", else "recv" */
     } rids[SDP_MAX_RIDS];
     bool simulcast; /* a=simulcast present */
+    /* Its streams (rids) in its order, each stream's first alternative, paused ones too. */
+    size_t nsim_send, nsim_recv;
+    char sim_send[SDP_MAX_RIDS][17], sim_recv[SDP_MAX_RIDS][17];
     /* Media-level transport attributes; empty if only given at session level. */
     char ice_ufrag[65], ice_pwd[129];
     char fingerprint[128]; /* "sha-256 AB:CD:..." (upper-case hex) */
@@ -168,6 +172,10 @@ typedef struct sdp_answer_params {
 /* Writes the answer to a publish offer parsed by sdp_parse into out[0..cap), NUL-
  * terminated. ICE-lite, DTLS server (a=setup:passive), one BUNDLE group of the accepted
  * m-lines. Accepted: Opus (with RED), VP8 and constrained-baseline H264 with their RTX;
+ * simulcast (RFC 8853) on a video m-line that offers two or more a=rid send streams in
+ * a=simulcast:send, answered with a=rid recv and a=simulcast:recv for the first
+ * SDP_MAX_LAYERS of them, in the offer's order, and the rid and repaired-rid extensions
+ * (not in an echo room);
  * rejected (port 0, mid kept): data channels, m-lines with no acceptable codec, video when
  * !allow_video. Returns 0, or SDP_ERR_UNSUPPORTED when the offer cannot be answered (an
  * m-line to accept lacks rtcp-mux, is outside BUNDLE or has a=setup:passive),

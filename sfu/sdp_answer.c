@@ -21,7 +21,9 @@ typedef struct plan {
     sdp_dir_t dir;
     bool has_rtx;
     size_t ncodecs;
-    size_t codecs[SDP_MAX_CODECS]; /* indices into the offer's codecs, in offer order */
+    size_t codecs[SDP_MAX_CODECS];      /* indices into the offer's codecs, in offer order */
+    size_t nlayers;                     /* simulcast streams received, 0: none */
+    const char *layers[SDP_MAX_LAYERS]; /* their rids, in the offer's a=simulcast order */
 } plan_t;
 
 /* ---- parameter checks ------------------------------------------------------------ */
@@ -148,6 +150,22 @@ static void choose_video(const sdp_media_t *m, plan_t *pl)
     pl->has_rtx = rtx_vp8 || rtx_h264;
 }
 
+static bool sends_rid(const sdp_media_t *m, const char *rid)
+{
+    for (size_t i = 0; i < m->nrids; i++)
+        if (m->rids[i].send && strcmp(m->rids[i].id, rid) == 0) return true;
+    return false;
+}
+
+/* The simulcast streams to receive: the offer's send list (its a=rid send lines only), up
+ * to SDP_MAX_LAYERS; fewer than two is no simulcast. */
+static void choose_layers(const sdp_media_t *m, plan_t *pl)
+{
+    for (size_t i = 0; i < m->nsim_send && pl->nlayers < SDP_MAX_LAYERS; i++)
+        if (sends_rid(m, m->sim_send[i])) pl->layers[pl->nlayers++] = m->sim_send[i];
+    if (pl->nlayers < 2) pl->nlayers = 0;
+}
+
 static sdp_dir_t answer_dir(sdp_dir_t offered, bool echo)
 {
     switch (offered) {
@@ -183,6 +201,7 @@ static int make_plans(const sdp_t *o, const sdp_answer_params_t *p, plan_t *plan
             choose_audio(m, pl);
         else if (m->kind == SDP_KIND_VIDEO && p->allow_video)
             choose_video(m, pl);
+        if (pl->ncodecs && m->kind == SDP_KIND_VIDEO && !p->echo) choose_layers(m, pl);
         if (pl->ncodecs == 0) continue;
         pl->accept = true;
         pl->dir = answer_dir(m->dir, p->echo);
@@ -241,13 +260,16 @@ static void put_codec(sdp_writer_t *w, const sdp_codec_t *c, unsigned audio_kbps
     }
 }
 
-static void put_extmaps(sdp_writer_t *w, const sdp_media_t *m)
+/* Simulcast's rid extensions are accepted only where simulcast is (the last two). */
+static void put_extmaps(sdp_writer_t *w, const sdp_media_t *m, bool simulcast)
 {
-    static const char *const accepted[] = {SDP_EXT_MID, SDP_EXT_AUDIO_LEVEL, SDP_EXT_VIDEO_ORIENT,
-                                           SDP_EXT_ABS_SEND_TIME};
+    static const char *const accepted[] = {SDP_EXT_MID,          SDP_EXT_AUDIO_LEVEL,
+                                           SDP_EXT_VIDEO_ORIENT, SDP_EXT_ABS_SEND_TIME,
+                                           SDP_EXT_RID,          SDP_EXT_REPAIRED_RID};
+    size_t naccepted = sizeof accepted / sizeof accepted[0] - (simulcast ? 0 : 2);
     for (size_t i = 0; i < m->nextmaps; i++) {
         const sdp_extmap_t *e = &m->extmaps[i];
-        for (size_t k = 0; k < sizeof accepted / sizeof accepted[0]; k++) {
+        for (size_t k = 0; k < naccepted; k++) {
             if (strcmp(e->uri, accepted[k]) != 0) continue;
             sdp_put(w, "a=extmap:%u", e->id);
             /* The answer's direction is the offer's seen from this side. */
@@ -288,7 +310,12 @@ static void put_accepted(sdp_writer_t *w, const sdp_media_t *m, const plan_t *pl
     if (m->rtcp_rsize) sdp_put(w, "a=rtcp-rsize\r\n");
     for (size_t k = 0; k < pl->ncodecs; k++)
         put_codec(w, &m->codecs[pl->codecs[k]], m->kind == SDP_KIND_AUDIO ? p->audio_kbps : 0);
-    put_extmaps(w, m);
+    put_extmaps(w, m, pl->nlayers > 0);
+    for (size_t k = 0; k < pl->nlayers; k++)
+        sdp_put(w, "a=rid:%s recv\r\n", pl->layers[k]);
+    for (size_t k = 0; k < pl->nlayers; k++)
+        sdp_put(w, k ? ";%s" : "a=simulcast:recv %s", pl->layers[k]);
+    if (pl->nlayers) sdp_put(w, "\r\n");
     if (p->echo && pl->dir == SDP_DIR_SENDRECV) {
         const char *cname = p->cname ? p->cname : "sobre";
         bool rtx = pl->has_rtx && ssrc[1];

@@ -262,6 +262,10 @@ static void test_other_fixtures(void)
     CHECK_STR(v->rids[2].id, "l");
     CHECK(v->rids[0].send && v->rids[1].send && v->rids[2].send);
     CHECK_INT(sdp_ext_id(v, SDP_EXT_RID), 10);
+    CHECK_INT(v->nsim_send, 3);
+    CHECK_INT(v->nsim_recv, 0);
+    CHECK_STR(v->sim_send[0], "h");
+    CHECK_STR(v->sim_send[2], "l");
 
     /* Firefox: session-level fingerprint and direction, extmap with a direction. */
     CHECK_INT(parse_text((load("firefox_publish"), text), &offer), 0);
@@ -454,6 +458,15 @@ static const struct bad {
      "line 15: a=rid: id: too long (17 bytes, limit 16)"},
     {HDR AUDIO "a=rid:a.b send\n", SDP_ERR_SYNTAX, "line 15: a=rid: id: invalid character"},
     {HDR AUDIO "a=rid:a send\na=rid:a send\n", SDP_ERR_SYNTAX, "line 16: a=rid: id 'a' used twice"},
+    {HDR AUDIO "a=simulcast:send\n", SDP_ERR_SYNTAX,
+     "line 15: a=simulcast: expected send|recv <streams>"},
+    {HDR AUDIO "a=simulcast:both a;b\n", SDP_ERR_SYNTAX,
+     "line 15: a=simulcast: direction must be send or recv"},
+    {HDR AUDIO "a=simulcast:send a;b;c;d;e\n", SDP_ERR_LIMIT,
+     "line 15: a=simulcast: too many streams (limit 4)"},
+    {HDR AUDIO "a=simulcast:send a;;b\n", SDP_ERR_SYNTAX, "line 15: a=simulcast: rid: empty value"},
+    {HDR AUDIO "a=simulcast:send a;b.c\n", SDP_ERR_SYNTAX,
+     "line 15: a=simulcast: rid: invalid character"},
     {HDR AUDIO "a=msid:" LONG64 "x t\n", SDP_ERR_LIMIT,
      "line 15: a=msid: too long (65 bytes, limit 64)"},
     {HDR AUDIO "a=msid:s " LONG64 "x\n", SDP_ERR_LIMIT,
@@ -462,6 +475,19 @@ static const struct bad {
     {HDR AUDIO "a=ssrc:1 msid:" LONG64 "x\n", SDP_ERR_LIMIT,
      "line 15: a=ssrc: msid: too long (65 bytes, limit 64)"},
 };
+
+/* a=simulcast: alternatives (the first is kept), paused streams, the older "rid=" form. */
+static void test_parse_simulcast(void)
+{
+    CHECK_INT(parse_text(HDR AUDIO "a=simulcast:send rid=lo,x;~mid;hi recv r1\n", &offer), 0);
+    const sdp_media_t *v = &offer.media[0];
+    CHECK_INT(v->nsim_send, 3);
+    CHECK_STR(v->sim_send[0], "lo");
+    CHECK_STR(v->sim_send[1], "mid");
+    CHECK_STR(v->sim_send[2], "hi");
+    CHECK_INT(v->nsim_recv, 1);
+    CHECK_STR(v->sim_recv[0], "r1");
+}
 
 static void test_parse_errors(void)
 {
@@ -601,10 +627,12 @@ static void test_names(void)
 
 /* ---- answers --------------------------------------------------------------------- */
 
-static bool accepted_uri(const char *uri)
+/* The rid extensions only where the answer receives simulcast. */
+static bool accepted_uri(const char *uri, bool simulcast)
 {
     return !strcmp(uri, SDP_EXT_MID) || !strcmp(uri, SDP_EXT_AUDIO_LEVEL) ||
-           !strcmp(uri, SDP_EXT_VIDEO_ORIENT) || !strcmp(uri, SDP_EXT_ABS_SEND_TIME);
+           !strcmp(uri, SDP_EXT_VIDEO_ORIENT) || !strcmp(uri, SDP_EXT_ABS_SEND_TIME) ||
+           (simulcast && (!strcmp(uri, SDP_EXT_RID) || !strcmp(uri, SDP_EXT_REPAIRED_RID)));
 }
 
 static sdp_dir_t expected_dir(sdp_dir_t offered, bool echo)
@@ -668,11 +696,11 @@ static void check_answer(const sdp_t *o, const sdp_answer_params_t *p, const cha
             if (!strcasecmp(ac->name, "H264")) CHECK_STR(ac->fmtp, oc->fmtp);
         }
         for (size_t k = 0; k < am->nextmaps; k++) {
-            CHECK(accepted_uri(am->extmaps[k].uri));
+            CHECK(accepted_uri(am->extmaps[k].uri, am->nsim_recv > 0));
             CHECK_INT(am->extmaps[k].id, sdp_ext_id(om, am->extmaps[k].uri));
         }
         for (size_t k = 0; k < om->nextmaps; k++)
-            if (accepted_uri(om->extmaps[k].uri))
+            if (accepted_uri(om->extmaps[k].uri, am->nsim_recv > 0))
                 CHECK_INT(sdp_ext_id(am, om->extmaps[k].uri), om->extmaps[k].id);
         if (!(p->echo && am->dir == SDP_DIR_SENDRECV)) {
             CHECK_INT(am->nssrcs, 0);
@@ -827,6 +855,56 @@ static void test_answer_chrome_details(void)
     CHECK_INT(count_line(out, "a=extmap:1 " SDP_EXT_AUDIO_LEVEL), 1);
 }
 
+/* Chrome's three-layer offer: received as sent (h;m;l), with the rid extensions; the
+ * audio m-line and an echo room get none of it; a lone rid is no simulcast. */
+static void test_answer_simulcast(void)
+{
+    load("chrome_simulcast");
+    CHECK_INT(parse_text(text, &offer), 0);
+    sdp_answer_params_t p = params();
+    CHECK_INT(answer(&offer, &p), 0);
+    CHECK_INT(count_line(out, "a=rid:h recv"), 1);
+    CHECK_INT(count_line(out, "a=rid:m recv"), 1);
+    CHECK_INT(count_line(out, "a=rid:l recv"), 1);
+    CHECK_INT(count_line(out, "a=simulcast:recv h;m;l"), 1);
+    CHECK_INT(count_prefix(out, "a=simulcast"), 1);
+    CHECK(strstr(out, "a=extmap:10 " SDP_EXT_RID "\r\n") != NULL);
+    CHECK(strstr(out, SDP_EXT_REPAIRED_RID) != NULL);
+    sdp_t ans;
+    CHECK_INT(sdp_parse(out, strlen(out), &ans, err, sizeof err), 0);
+    CHECK_INT(ans.media[0].nsim_recv, 0);
+    CHECK_INT(ans.media[1].nsim_recv, 3);
+    CHECK_INT(ans.media[1].nrids, 3);
+    CHECK(!ans.media[1].rids[0].send);
+
+    p.echo = true;
+    p.echo_ssrc[0][0] = p.echo_ssrc[1][0] = 5;
+    CHECK_INT(answer(&offer, &p), 0);
+    CHECK_INT(count_prefix(out, "a=simulcast"), 0);
+    CHECK(strstr(out, SDP_EXT_RID) == NULL);
+
+    /* Four offered: the first three; a stream without its a=rid send line is skipped. */
+    char *sim = strstr(text, "a=rid:h send");
+    CHECK(sim != NULL);
+    if (!sim) return;
+    strcpy(sim, "a=rid:a send\r\na=rid:b send\r\na=rid:c send\r\na=rid:d send\r\n"
+                "a=simulcast:send a;b;c;d\r\n");
+    CHECK_INT(parse_text(text, &offer), 0);
+    p.echo = false;
+    CHECK_INT(answer(&offer, &p), 0);
+    CHECK_INT(count_line(out, "a=simulcast:recv a;b;c"), 1);
+    CHECK_INT(count_prefix(out, "a=rid:"), 3);
+    strcpy(sim, "a=rid:a send\r\na=rid:b send\r\na=simulcast:send a;x;b\r\n");
+    CHECK_INT(parse_text(text, &offer), 0);
+    CHECK_INT(answer(&offer, &p), 0);
+    CHECK_INT(count_line(out, "a=simulcast:recv a;b"), 1);
+    strcpy(sim, "a=rid:a send\r\na=simulcast:send a\r\n");
+    CHECK_INT(parse_text(text, &offer), 0);
+    CHECK_INT(answer(&offer, &p), 0);
+    CHECK_INT(count_prefix(out, "a=simulcast"), 0);
+    CHECK_INT(count_prefix(out, "a=rid:"), 0);
+}
+
 static void test_answer_echo(void)
 {
     load("chrome_sendrecv");
@@ -892,7 +970,9 @@ static void test_answer_caps(void)
     p.audio_kbps = 1;
     p.video_kbps = 2500;
     CHECK_INT(answer(&offer, &p), 0);
-    CHECK_INT(count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=6000"), 1);
+    CHECK_INT(
+        count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=6000"),
+        1);
     CHECK_INT(count_line(out, "b=AS:1"), 1);
     CHECK_INT(count_line(out, "b=TIAS:1000"), 1);
     CHECK_INT(count_line(out, "b=AS:2500"), 1);
@@ -900,7 +980,9 @@ static void test_answer_caps(void)
     p.audio_kbps = 1000;
     p.video_kbps = 0;
     CHECK_INT(answer(&offer, &p), 0);
-    CHECK_INT(count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=510000"), 1);
+    CHECK_INT(
+        count_line(out, "a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=510000"),
+        1);
     CHECK_INT(count_prefix(out, "b=AS:"), 1);
 }
 
@@ -1196,6 +1278,7 @@ int main(void)
     test_fixture_table();
     test_chrome_publish();
     test_other_fixtures();
+    test_parse_simulcast();
     test_parse_errors();
     test_parse_limits();
     test_parse_lenient();
@@ -1203,6 +1286,7 @@ int main(void)
     test_answer_fixtures();
     test_answer_golden();
     test_answer_chrome_details();
+    test_answer_simulcast();
     test_answer_echo();
     test_answer_caps();
     test_answer_h264_choice();
