@@ -13,6 +13,7 @@
 
 #define KEYFRAME_MIN_INTERVAL_MS 500 /* at most one request per track in this time */
 #define CACHE_ENTRIES            256 /* about 1 s of 2 Mbit/s video: NACKs come within RTTs */
+#define CACHE_ENTRIES_LOW        128 /* a lower simulcast layer's: it sends less */
 #define CACHE_ENTRY_SIZE         1500
 #define SEQ_RING                 512 /* outgoing seq -> incoming seq, for NACKs */
 #define NACK_MAX                 64  /* sequence numbers answered per NACK packet */
@@ -20,8 +21,11 @@
 #define RR_INTERVAL_MS           1000
 #define GAP_NACK_MAX             16     /* a larger jump is a restart or a burst: not NACKed */
 #define SEQ_BASE                 65536u /* extended sequence numbers start one cycle in */
-#define PADDING_LEN              250    /* payload of a probe packet (at most 255) */
-#define PADDING_MAX_PER_PACKET   8      /* probe packets sent after one forwarded packet */
+#define RATES_INTERVAL_MS        1000
+#define NO_LAYER                 (-1)
+
+#define PADDING_LEN            250 /* payload of a probe packet (at most 255) */
+#define PADDING_MAX_PER_PACKET 8   /* probe packets sent after one forwarded packet */
 
 typedef struct link link_t;
 
@@ -32,14 +36,20 @@ typedef struct out {
     router_sub_t spec;
     track_t *track;
     rewrite_t *rw;
-    link_t *link; /* the subscriber's downlink */
-    bool started; /* video: forwarding from a keyframe on */
-    bool paused;  /* this subscriber does not want it now */
+    link_t *link;            /* the subscriber's downlink */
+    vp8_munger_t *vp8;       /* VP8 tracks: PictureID/TL0PICIDX continuity */
+    int cur;                 /* spatial layer forwarded; NO_LAYER until a keyframe starts it */
+    int target;              /* spatial layer wanted: switched to on its keyframe */
+    uint8_t tcur, ttarget;   /* temporal layers (highest TID forwarded, wanted) */
+    bool pic_valid, pic_fwd; /* the decision for the latest picture (VP8, by PictureID) */
+    uint16_t pic;
+    bool paused; /* this subscriber does not want it now */
     uint16_t rtx_seq;
     uint32_t last_ts;         /* of the last packet forwarded: probe padding carries it */
     uint32_t packets, octets; /* sent, for its sender reports */
     struct {
         uint16_t out_seq, in_seq;
+        uint8_t layer;
         bool used;
     } ring[SEQ_RING];
 } out_t;
@@ -53,7 +63,7 @@ typedef struct rx {
     uint32_t jitter16; /* interarrival jitter x 16, in timestamp units */
     int64_t last_transit;
     uint32_t sr_mid; /* middle 32 bits of the last SR's NTP time, 0: none */
-    uint64_t sr_at, rr_at;
+    uint64_t sr_at;
 } rx_t;
 
 /* Speech detection from the audio levels of one tick's packets: a packet is loud above
@@ -64,15 +74,25 @@ typedef struct rx {
 #define SPEECH_ON_PCT  20
 #define SPEECH_OFF_PCT 10
 
+/* One stream of a track: the track itself, or one of its simulcast layers. */
+typedef struct layer {
+    uint32_t ssrc, rtx_ssrc; /* 0: not known yet (simulcast: learnt from the rid) */
+    rx_t rx;
+    bool kf_requested;
+    uint64_t kf_requested_at;
+    pktcache_t *cache;                    /* video only */
+    uint64_t octets[ROUTER_MAX_TEMPORAL]; /* received since the last rates, by TID */
+} layer_t;
+
 struct track {
     router_track_t spec;
-    rx_t rx;
+    layer_t layers[ROUTER_MAX_LAYERS];
+    size_t nlayers;                      /* 1..ROUTER_MAX_LAYERS */
     uint32_t levels_n, loud_n, loud_sum; /* this tick: packets with a level, loud ones */
     bool speaking;
     bool muted;
-    bool kf_requested;
-    uint64_t kf_requested_at;
-    pktcache_t *cache; /* video only */
+    router_rates_t rates; /* the last reported */
+    uint64_t rates_at, rr_at;
     out_t **outs;
     size_t n_outs, cap_outs;
 };
@@ -109,6 +129,7 @@ static void free_out(out_t *o)
 {
     if (o->link && o->link->pad == o) o->link->pad = NULL;
     rewrite_free(o->rw);
+    vp8_munger_free(o->vp8);
     free(o);
 }
 
@@ -117,7 +138,8 @@ static void free_track(track_t *t)
     for (size_t i = 0; i < t->n_outs; i++)
         free_out(t->outs[i]);
     free(t->outs);
-    pktcache_free(t->cache);
+    for (size_t i = 0; i < t->nlayers; i++)
+        pktcache_free(t->layers[i].cache);
     free(t);
 }
 
@@ -144,13 +166,18 @@ static track_t *track_by_id(const router_t *r, uint32_t id)
     return NULL;
 }
 
-static track_t *track_by_ssrc(const router_t *r, uint32_t publisher, uint32_t ssrc)
+/* The track and layer (*layer) a publisher's SSRC belongs to, media or RTX. */
+static track_t *track_by_ssrc(const router_t *r, uint32_t publisher, uint32_t ssrc, size_t *layer)
 {
-    for (size_t i = 0; i < r->n_tracks; i++) {
+    for (size_t i = 0; ssrc && i < r->n_tracks; i++) {
         track_t *t = r->tracks[i];
-        if (t->spec.publisher == publisher &&
-            (t->spec.ssrc == ssrc || (t->spec.rtx_ssrc && t->spec.rtx_ssrc == ssrc)))
-            return t;
+        if (t->spec.publisher != publisher) continue;
+        for (size_t l = 0; l < t->nlayers; l++) {
+            if (t->layers[l].ssrc == ssrc || t->layers[l].rtx_ssrc == ssrc) {
+                *layer = l;
+                return t;
+            }
+        }
     }
     return NULL;
 }
@@ -195,16 +222,20 @@ static bool send_copy(router_t *r, uint32_t to, const uint8_t *pkt, size_t len, 
     return true;
 }
 
-static void request_keyframe(router_t *r, track_t *t, uint64_t now)
+/* Asks layer l of t for a keyframe (a layer whose SSRC is unknown yet cannot be asked:
+ * router_tick asks again). */
+static void request_keyframe(router_t *r, track_t *t, int l, uint64_t now)
 {
-    if (!t->spec.video) return;
-    if (t->kf_requested && now - t->kf_requested_at < KEYFRAME_MIN_INTERVAL_MS) return;
+    if (!t->spec.video || l < 0) return;
+    layer_t *ly = &t->layers[l];
+    if (!ly->ssrc || (ly->kf_requested && now - ly->kf_requested_at < KEYFRAME_MIN_INTERVAL_MS))
+        return;
     uint8_t pli[16];
-    int n = rtcp_build_pli(pli, sizeof pli, r->own_ssrc, t->spec.ssrc);
+    int n = rtcp_build_pli(pli, sizeof pli, r->own_ssrc, ly->ssrc);
     /* Not sent (the publisher's transport is not up yet): router_tick asks again. */
     if (n <= 0 || !send_copy(r, t->spec.publisher, pli, (size_t)n, true)) return;
-    t->kf_requested = true;
-    t->kf_requested_at = now;
+    ly->kf_requested = true;
+    ly->kf_requested_at = now;
     r->st.keyframe_requests++;
 }
 
@@ -214,7 +245,7 @@ static size_t rewrite_into(const out_t *o, const uint8_t *pkt, size_t len, const
                            uint16_t seq, uint32_t ts, uint8_t *buf, size_t cap)
 {
     if (cap < len) return 0;
-    memcpy(buf, pkt, len);
+    if (buf != pkt) memcpy(buf, pkt, len);
     rtp_set_ssrc(buf, o->spec.ssrc);
     rtp_set_seq(buf, seq);
     rtp_set_ts(buf, ts);
@@ -233,7 +264,7 @@ static out_t *find_pad_out(const router_t *r, const link_t *l)
         if (!t->spec.video) continue;
         for (size_t j = 0; j < t->n_outs; j++) {
             out_t *o = t->outs[j];
-            if (o->link == l && o->spec.rtx_ssrc && o->started) return o;
+            if (o->link == l && o->spec.rtx_ssrc && o->cur != NO_LAYER) return o;
         }
     }
     return NULL;
@@ -275,20 +306,33 @@ static void pad(router_t *r, link_t *l, uint64_t now)
     }
 }
 
-/* Sends pkt to subscriber o, rewritten. Returns false when it could not go out (o's
+/* What the forwarding path knows of one incoming media packet. */
+typedef struct media {
+    const uint8_t *pkt;
+    size_t len;
+    const rtp_header_t *h;
+    size_t layer;
+    bool key;
+    bool vp8; /* d holds its parsed VP8 descriptor */
+    vp8_desc_t d;
+} media_t;
+
+/* Sends a packet to subscriber o, rewritten. Returns false when it could not go out (o's
  * transport is not up yet, or the packet maps to no number). */
-static bool forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const rtp_header_t *h,
-                    uint64_t now)
+static bool forward(router_t *r, out_t *o, const media_t *m, uint64_t now)
 {
+    const rtp_header_t *h = m->h;
     size_t cap = 0;
     uint8_t *buf = r->out.begin(r->out.arg, o->spec.subscriber, &cap);
     uint16_t seq;
     uint32_t ts;
     /* The buffer first: a packet that cannot leave must not take a sequence number. */
-    if (!buf ||
-        !rewrite_packet(o->rw, h->seq, h->ts, h->ssrc, now, o->track->spec.clock_rate, &seq, &ts))
+    if (!buf || cap < m->len) return false;
+    memcpy(buf, m->pkt, m->len);
+    if (m->vp8 && !vp8_munger_forward(o->vp8, h->ssrc, buf + h->payload_off, &m->d)) return false;
+    if (!rewrite_packet(o->rw, h->seq, h->ts, h->ssrc, now, o->track->spec.clock_rate, &seq, &ts))
         return false;
-    size_t n = rewrite_into(o, pkt, len, h, seq, ts, buf, cap);
+    size_t n = rewrite_into(o, buf, m->len, h, seq, ts, buf, cap);
     if (n == 0) return false;
     /* abs-send-time says when the packet left the sender: now it leaves us. The
      * subscriber's browser measures our downlink from it (its REMB). */
@@ -299,6 +343,7 @@ static bool forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const
     size_t slot = seq % SEQ_RING;
     o->ring[slot].out_seq = seq;
     o->ring[slot].in_seq = h->seq;
+    o->ring[slot].layer = (uint8_t)m->layer;
     o->ring[slot].used = true;
     o->last_ts = ts;
     o->packets++;
@@ -310,43 +355,48 @@ static bool forward(router_t *r, out_t *o, const uint8_t *pkt, size_t len, const
     return true;
 }
 
-static bool is_keyframe(const track_t *t, const uint8_t *pkt, const rtp_header_t *h)
+/* Parses what forwarding needs of a media packet: VP8 descriptor, keyframe. */
+static void classify(const track_t *t, media_t *m)
 {
-    const uint8_t *payload = pkt + h->payload_off;
-    switch (t->spec.codec[h->pt]) {
+    const uint8_t *payload = m->pkt + m->h->payload_off;
+    switch (t->spec.codec[m->h->pt]) {
     case ROUTER_CODEC_VP8:
-        return vp8_is_keyframe(payload, h->payload_len);
+        m->vp8 = vp8_parse(payload, m->h->payload_len, &m->d) == 0;
+        m->key = m->vp8 && m->d.keyframe;
+        break;
     case ROUTER_CODEC_H264:
-        return rtp_h264_is_keyframe(payload, h->payload_len);
+        m->key = rtp_h264_is_keyframe(payload, m->h->payload_len);
+        break;
     default:
-        return false;
+        break;
     }
 }
 
-static void nack_upstream(router_t *r, track_t *t, uint64_t from_ext, uint64_t to_ext)
+static void nack_upstream(router_t *r, track_t *t, const layer_t *ly, uint64_t from_ext,
+                          uint64_t to_ext)
 {
     uint16_t seqs[GAP_NACK_MAX];
     size_t n = 0;
     for (uint64_t e = from_ext; e < to_ext && n < GAP_NACK_MAX; e++)
         seqs[n++] = (uint16_t)e;
     uint8_t buf[64];
-    int len = rtcp_build_nack(buf, sizeof buf, r->own_ssrc, t->spec.ssrc, seqs, n);
+    int len = rtcp_build_nack(buf, sizeof buf, r->own_ssrc, ly->ssrc, seqs, n);
     if (len <= 0) return;
     r->st.nacks_upstream++;
     send_copy(r, t->spec.publisher, buf, (size_t)len, true);
 }
 
 /* Receive statistics, and a NACK upstream for a small gap (video: audio has no NACK). */
-static void account(router_t *r, track_t *t, const rtp_header_t *h, uint64_t now)
+static void account(router_t *r, track_t *t, layer_t *ly, const rtp_header_t *h, uint64_t now)
 {
-    rx_t *rx = &t->rx;
+    rx_t *rx = &ly->rx;
     uint64_t ext = rx->started ? rtp_seq_extend(rx->max, h->seq) : SEQ_BASE + h->seq;
     if (!rx->started) {
         rx->started = true;
         rx->base = rx->max = ext;
     } else if (ext > rx->max) {
         if (t->spec.video && ext - rx->max > 1 && ext - rx->max - 1 <= GAP_NACK_MAX)
-            nack_upstream(r, t, rx->max + 1, ext);
+            nack_upstream(r, t, ly, rx->max + 1, ext);
         rx->max = ext;
     }
     rx->received++;
@@ -360,40 +410,95 @@ static void account(router_t *r, track_t *t, const rtp_header_t *h, uint64_t now
     rx->last_transit = transit;
 }
 
-/* One packet of the track's media stream: to the cache and every subscriber. */
-static void on_media(router_t *r, track_t *t, const uint8_t *pkt, size_t len, const rtp_header_t *h,
-                     uint64_t now)
+/* -- layers */
+
+/* Whether o forwards the picture of m at its temporal layer: decided on a picture's
+ * first packet (VP8 with TID), kept for its other packets. Down-switches apply at once,
+ * up-switches at a picture that may follow any lower layer: TID 0, or Y (layer sync). */
+static bool temporal_ok(out_t *o, const media_t *m)
 {
-    if (t->cache) pktcache_put(t->cache, h->seq, pkt, len);
+    if (!m->vp8 || !m->d.has_tid) return true;
+    if (m->d.has_picture_id && o->pic_valid && m->d.picture_id == o->pic) return o->pic_fwd;
+    if (o->ttarget < o->tcur) {
+        o->tcur = o->ttarget;
+    } else if (o->ttarget > o->tcur) {
+        if (m->d.tid == 0)
+            o->tcur = o->ttarget;
+        else if (m->d.y && m->d.tid <= o->ttarget && m->d.tid > o->tcur)
+            o->tcur = m->d.tid;
+    }
+    o->pic_valid = m->d.has_picture_id;
+    o->pic = m->d.picture_id;
+    o->pic_fwd = m->d.tid <= o->tcur;
+    return o->pic_fwd;
+}
+
+/* Not o's layer; o's, not sent; sent; sent, and o's layer from now on (a keyframe). */
+typedef enum { PASS, DROP, SEND, SWITCH } verdict_t;
+
+/* Which packets of which layer o gets: its current layer's, until a keyframe of its
+ * target layer switches it there. Before its first keyframe any layer up to the target
+ * may start it (a simulcast publisher starts its top layer last). */
+static verdict_t choose(router_t *r, out_t *o, const media_t *m)
+{
+    int l = (int)m->layer;
+    if (l != o->cur) {
+        bool starts = o->cur == NO_LAYER ? l <= o->target : l == o->target;
+        if (starts && m->key) return SWITCH;
+        if (o->cur == NO_LAYER && l == o->target) r->st.dropped_waiting_keyframe++;
+        return PASS;
+    }
+    if (temporal_ok(o, m)) return SEND;
+    r->st.dropped_layer++;
+    if (m->vp8) vp8_munger_drop(o->vp8, m->h->ssrc, &m->d);
+    return DROP;
+}
+
+/* One packet of a layer of the track: to its cache and every subscriber. */
+static void on_media(router_t *r, track_t *t, media_t *m, uint64_t now)
+{
+    const rtp_header_t *h = m->h;
+    layer_t *ly = &t->layers[m->layer];
+    if (ly->cache) pktcache_put(ly->cache, h->seq, m->pkt, m->len);
     bool forwardable =
         t->spec.codec[h->pt] != ROUTER_CODEC_NONE && t->spec.codec[h->pt] != ROUTER_CODEC_RTX;
-    bool key = t->spec.video && forwardable && is_keyframe(t, pkt, h);
+    if (t->spec.video && forwardable) classify(t, m);
     for (size_t i = 0; i < t->n_outs; i++) {
         out_t *o = t->outs[i];
+        verdict_t v = PASS;
         if (t->muted) {
             r->st.dropped_muted++;
         } else if (o->paused) {
             r->st.dropped_paused++;
         } else if (!forwardable || o->spec.pt_map[h->pt] == ROUTER_PT_DROP) {
             r->st.dropped_pt++;
-        } else if (t->spec.video && !o->started && !key) {
-            r->st.dropped_waiting_keyframe++;
-        } else {
-            /* A video starts with a keyframe its subscriber actually got: one sent before
+        } else if ((v = choose(r, o, m)) == SEND) {
+            forward(r, o, m, now);
+            continue;
+        } else if (v == SWITCH) {
+            /* A layer starts with a keyframe its subscriber actually got: one sent before
              * its transport was up is lost, and router_tick asks for another. */
-            if (forward(r, o, pkt, len, h, now)) o->started = true;
+            if (forward(r, o, m, now)) {
+                r->st.layer_switches += o->cur != NO_LAYER;
+                o->cur = (int)m->layer;
+                o->tcur = o->ttarget;
+                o->pic_valid = false;
+            }
             continue;
         }
         /* Not sent: later packets close the gap, the subscriber sees no loss. If the
-         * packet is older than one already numbered, its number is taken: send it. */
-        if (!rewrite_drop(o->rw, h->seq, h->ssrc) && o->started && !t->muted && !o->paused &&
-            forwardable && o->spec.pt_map[h->pt] != ROUTER_PT_DROP)
-            forward(r, o, pkt, len, h, now);
+         * packet is older than one already numbered, its number is taken: send it (a
+         * packet of another source than the one o's numbering follows changes nothing; a
+         * late one of a dropped temporal layer stays a hole). */
+        if (!rewrite_drop(o->rw, h->seq, h->ssrc) && o->cur != NO_LAYER && v != DROP && !t->muted &&
+            !o->paused && forwardable && o->spec.pt_map[h->pt] != ROUTER_PT_DROP)
+            forward(r, o, m, now);
     }
 }
 
 /* A publisher's retransmission (RFC 4588) back into the original packet, in scratch. */
-static size_t unwrap_rtx(router_t *r, const track_t *t, const uint8_t *pkt, const rtp_header_t *h)
+static size_t unwrap_rtx(router_t *r, const track_t *t, const layer_t *ly, const uint8_t *pkt,
+                         const rtp_header_t *h)
 {
     uint8_t apt = t->spec.rtx_apt[h->pt];
     if (!apt || h->payload_len < 2 || h->payload_off + h->payload_len - 2 > sizeof r->scratch)
@@ -402,29 +507,75 @@ static size_t unwrap_rtx(router_t *r, const track_t *t, const uint8_t *pkt, cons
     memcpy(r->scratch, pkt, h->payload_off);
     r->scratch[0] &= (uint8_t)~0x20; /* its padding, if any, is not copied */
     memcpy(r->scratch + h->payload_off, payload + 2, h->payload_len - 2);
-    rtp_set_ssrc(r->scratch, t->spec.ssrc);
+    rtp_set_ssrc(r->scratch, ly->ssrc);
     rtp_set_seq(r->scratch, (uint16_t)(payload[0] << 8 | payload[1]));
     rtp_set_pt(r->scratch, apt);
     return h->payload_off + h->payload_len - 2;
 }
 
+/* Whether the packet's element `id` holds the string want. */
+static bool ext_is(const uint8_t *pkt, const rtp_header_t *h, uint8_t id, const char *want)
+{
+    char s[ROUTER_RID_MAX < 33 ? 33 : ROUTER_RID_MAX];
+    return id && rtp_ext_string(pkt, h, id, s, sizeof s) == 0 && strcmp(s, want) == 0;
+}
+
+/* A simulcast layer's new SSRC, from the rid (or, for RTX, repaired rid) its packet
+ * carries, and its mid when the track has one. */
+static track_t *learn_ssrc(router_t *r, uint32_t from, const uint8_t *pkt, const rtp_header_t *h,
+                           size_t *layer)
+{
+    for (size_t i = 0; h->extension && i < r->n_tracks; i++) {
+        track_t *t = r->tracks[i];
+        const router_track_t *sp = &t->spec;
+        if (sp->publisher != from || sp->nlayers < 2) continue;
+        if (sp->mid_ext && !ext_is(pkt, h, sp->mid_ext, sp->mid)) continue;
+        for (size_t l = 0; l < t->nlayers; l++) {
+            layer_t *ly = &t->layers[l];
+            if (ext_is(pkt, h, sp->rid_ext, sp->rids[l])) {
+                ly->ssrc = h->ssrc; /* a new SSRC for a layer: the sender restarted it */
+                ly->rx.started = false;
+                if (ly->cache) pktcache_reset(ly->cache);
+            } else if (ext_is(pkt, h, sp->repaired_rid_ext, sp->rids[l])) {
+                ly->rtx_ssrc = h->ssrc;
+            } else {
+                continue;
+            }
+            *layer = l;
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* Counts a media packet into its layer's rate, by temporal layer. */
+static void count_rate(layer_t *ly, const media_t *m)
+{
+    size_t tid = m->vp8 && m->d.has_tid ? m->d.tid : 0;
+    ly->octets[tid < ROUTER_MAX_TEMPORAL ? tid : ROUTER_MAX_TEMPORAL - 1] += m->len;
+}
+
 void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now)
 {
     rtp_header_t h;
-    track_t *t;
-    if (rtp_parse(pkt, len, &h) != 0 || !(t = track_by_ssrc(r, from, h.ssrc))) {
+    track_t *t = NULL;
+    size_t l = 0;
+    if (rtp_parse(pkt, len, &h) != 0 ||
+        !((t = track_by_ssrc(r, from, h.ssrc, &l)) || (t = learn_ssrc(r, from, pkt, &h, &l)))) {
         r->st.rtp_unknown++;
         return;
     }
-    if (h.ssrc != t->spec.ssrc) {
-        size_t n = unwrap_rtx(r, t, pkt, &h);
+    layer_t *ly = &t->layers[l];
+    bool rtx = h.ssrc != ly->ssrc;
+    if (rtx) {
+        size_t n = unwrap_rtx(r, t, ly, pkt, &h);
         if (n == 0 || rtp_parse(r->scratch, n, &h) != 0) return;
         r->st.rtx_in++;
         pkt = r->scratch;
         len = n;
     }
     r->st.rtp_in++;
-    account(r, t, &h, now);
+    account(r, t, ly, &h, now);
     bool voice;
     uint8_t level;
     if (t->spec.audio_level_ext &&
@@ -435,29 +586,47 @@ void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint
             t->loud_sum += 127u - level;
         }
     }
-    on_media(r, t, pkt, len, &h, now);
+    media_t m = {.pkt = pkt, .len = len, .h = &h, .layer = l};
+    on_media(r, t, &m, now);
+    if (!rtx && t->spec.video) count_rate(ly, &m);
 }
 
 /* -- feedback */
 
-static void answer_nack(router_t *r, out_t *o, uint16_t seq, uint64_t now)
+/* The packet o sent as seq, from the cache of the layer it came from, rewritten into
+ * scratch as o saw it. Returns its length, or 0 when it is gone. */
+static size_t resend_copy(router_t *r, out_t *o, uint16_t seq, rtp_header_t *h)
 {
     const track_t *t = o->track;
     size_t slot = seq % SEQ_RING;
+    const pktcache_t *cache = t->layers[o->ring[slot].layer].cache;
     const uint8_t *cached;
     size_t clen;
-    rtp_header_t h;
     uint32_t ts;
-    if (!o->spec.rtx_ssrc || !t->cache || !o->ring[slot].used || o->ring[slot].out_seq != seq ||
-        pktcache_get(t->cache, o->ring[slot].in_seq, &cached, &clen) != 0 ||
-        rtp_parse(cached, clen, &h) != 0 || h.pt >= 128 || !o->spec.rtx_pt[h.pt] ||
-        !rewrite_ts(o->rw, h.ssrc, h.ts, &ts)) {
+    if (!o->spec.rtx_ssrc || !cache || !o->ring[slot].used || o->ring[slot].out_seq != seq ||
+        pktcache_get(cache, o->ring[slot].in_seq, &cached, &clen) != 0 ||
+        clen > sizeof r->scratch || rtp_parse(cached, clen, h) != 0 || h->pt >= 128 ||
+        !o->spec.rtx_pt[h->pt] || !rewrite_ts(o->rw, h->ssrc, h->ts, &ts))
+        return 0;
+    memcpy(r->scratch, cached, clen);
+    vp8_desc_t d;
+    uint8_t *payload = r->scratch + h->payload_off;
+    if (t->spec.codec[h->pt] == ROUTER_CODEC_VP8 && vp8_parse(payload, h->payload_len, &d) == 0 &&
+        !vp8_munger_forward(o->vp8, h->ssrc, payload, &d))
+        return 0;
+    return rewrite_into(o, r->scratch, clen, h, seq, ts, r->scratch, sizeof r->scratch);
+}
+
+static void answer_nack(router_t *r, out_t *o, uint16_t seq, uint64_t now)
+{
+    rtp_header_t h;
+    size_t n = resend_copy(r, o, seq, &h);
+    if (n == 0) {
         r->st.nack_misses++;
         return;
     }
-    size_t n = rewrite_into(o, cached, clen, &h, seq, ts, r->scratch, sizeof r->scratch);
     size_t cap = 0;
-    uint8_t *buf = n ? r->out.begin(r->out.arg, o->spec.subscriber, &cap) : NULL;
+    uint8_t *buf = r->out.begin(r->out.arg, o->spec.subscriber, &cap);
     if (!buf) return;
     int m =
         rtp_rtx_build(r->scratch, n, o->spec.rtx_ssrc, o->rtx_seq, o->spec.rtx_pt[h.pt], buf, cap);
@@ -484,7 +653,7 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
     if (rtcp_parse_fb(p, &fb) != 0) return;
     if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_PLI) {
         out_t *o = out_by_ssrc(r, from, fb.media_ssrc);
-        if (o) request_keyframe(r, o->track, now);
+        if (o) request_keyframe(r, o->track, o->target, now);
     } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_FIR) {
         int n = rtcp_fir_count(&fb);
         for (int i = 0; i < n; i++) {
@@ -493,7 +662,7 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
             out_t *o;
             if (rtcp_fir_entry(&fb, (size_t)i, &ssrc, &fseq) == 0 &&
                 (o = out_by_ssrc(r, from, ssrc)))
-                request_keyframe(r, o->track, now);
+                request_keyframe(r, o->track, o->target, now);
         }
     } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_AFB) {
         rtcp_remb_t remb;
@@ -543,13 +712,17 @@ static void on_sender_report(router_t *r, uint32_t from, const rtcp_pkt_t *p, ui
 {
     rtcp_sr_t sr;
     track_t *t;
-    if (rtcp_parse_sr(p, &sr) != 0 || !(t = track_by_ssrc(r, from, sr.ssrc))) return;
-    t->rx.sr_mid = (uint32_t)(sr.ntp >> 16);
-    t->rx.sr_at = now;
+    size_t l;
+    if (rtcp_parse_sr(p, &sr) != 0 || !(t = track_by_ssrc(r, from, sr.ssrc, &l)) ||
+        sr.ssrc != t->layers[l].ssrc)
+        return;
+    t->layers[l].rx.sr_mid = (uint32_t)(sr.ntp >> 16);
+    t->layers[l].rx.sr_at = now;
     for (size_t i = 0; i < t->n_outs; i++) {
         out_t *o = t->outs[i];
         rtcp_sr_t mine = {.ssrc = o->spec.ssrc, .ntp = sr.ntp};
-        if (!o->started || !rewrite_ts(o->rw, sr.ssrc, sr.rtp_ts, &mine.rtp_ts)) continue;
+        /* Only the layer o receives now: the rewrite maps its timestamps. */
+        if (o->cur != (int)l || !rewrite_ts(o->rw, sr.ssrc, sr.rtp_ts, &mine.rtp_ts)) continue;
         mine.packet_count = o->packets;
         mine.octet_count = o->octets;
         uint8_t buf[64];
@@ -579,10 +752,21 @@ void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uin
 
 int router_add_track(router_t *r, const router_track_t *spec)
 {
-    if (track_by_id(r, spec->id) || track_by_ssrc(r, spec->publisher, spec->ssrc)) return -1;
+    size_t l;
+    bool simulcast = spec->video && spec->nlayers >= 2;
+    if (track_by_id(r, spec->id) || spec->nlayers > ROUTER_MAX_LAYERS ||
+        (!simulcast && track_by_ssrc(r, spec->publisher, spec->ssrc, &l)))
+        return -1;
     track_t *t = xcalloc(1, sizeof *t);
     t->spec = *spec;
-    if (spec->video) t->cache = pktcache_new(CACHE_ENTRIES, CACHE_ENTRY_SIZE);
+    t->nlayers = simulcast ? spec->nlayers : 1;
+    if (!simulcast) {
+        t->layers[0].ssrc = spec->ssrc;
+        t->layers[0].rtx_ssrc = spec->rtx_ssrc;
+    }
+    for (size_t i = 0; spec->video && i < t->nlayers; i++)
+        t->layers[i].cache =
+            pktcache_new(i + 1 == t->nlayers ? CACHE_ENTRIES : CACHE_ENTRIES_LOW, CACHE_ENTRY_SIZE);
     if (r->n_tracks == r->cap_tracks) {
         r->cap_tracks = r->cap_tracks ? 2 * r->cap_tracks : 8;
         r->tracks = xrealloc(r->tracks, r->cap_tracks * sizeof *r->tracks);
@@ -652,13 +836,16 @@ int router_subscribe(router_t *r, const router_sub_t *s, uint64_t now)
     o->link = link_get(r, s->subscriber);
     if (s->twcc_ext) downlink_set_twcc_ext(o->link->dl, s->twcc_ext);
     o->rw = rewrite_new();
-    o->started = !t->spec.video;
+    o->vp8 = t->spec.video ? vp8_munger_new() : NULL;
+    o->target = (int)t->nlayers - 1;
+    o->cur = t->spec.video ? NO_LAYER : 0;
+    o->ttarget = o->tcur = ROUTER_MAX_TEMPORAL - 1;
     if (t->n_outs == t->cap_outs) {
         t->cap_outs = t->cap_outs ? 2 * t->cap_outs : 4;
         t->outs = xrealloc(t->outs, t->cap_outs * sizeof *t->outs);
     }
     t->outs[t->n_outs++] = o;
-    request_keyframe(r, t, now);
+    request_keyframe(r, t, o->target, now);
     return 0;
 }
 
@@ -678,9 +865,10 @@ void router_set_muted(router_t *r, uint32_t track, bool muted, uint64_t now)
     t->muted = muted;
     if (muted || !t->spec.video) return;
     /* The frames skipped while muted are gone: decoders restart from a keyframe. */
-    for (size_t i = 0; i < t->n_outs; i++)
-        t->outs[i]->started = false;
-    request_keyframe(r, t, now);
+    for (size_t i = 0; i < t->n_outs; i++) {
+        t->outs[i]->cur = NO_LAYER;
+        request_keyframe(r, t, t->outs[i]->target, now);
+    }
 }
 
 void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool paused, uint64_t now)
@@ -691,8 +879,20 @@ void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool pa
     out_t *o = t->outs[i];
     o->paused = paused;
     if (paused || !t->spec.video) return;
-    o->started = false;
-    request_keyframe(r, t, now);
+    o->cur = NO_LAYER;
+    request_keyframe(r, t, o->target, now);
+}
+
+void router_set_layer(router_t *r, uint32_t track, uint32_t subscriber, unsigned spatial,
+                      unsigned temporal, uint64_t now)
+{
+    track_t *t = track_by_id(r, track);
+    size_t i = t ? out_index(t, subscriber) : 0;
+    if (!t || i == t->n_outs || !t->spec.video) return;
+    out_t *o = t->outs[i];
+    o->target = spatial < t->nlayers ? (int)spatial : (int)t->nlayers - 1;
+    o->ttarget = temporal < ROUTER_MAX_TEMPORAL ? (uint8_t)temporal : ROUTER_MAX_TEMPORAL - 1;
+    if (o->target != o->cur && !o->paused && !t->muted) request_keyframe(r, t, o->target, now);
 }
 
 void router_remove_endpoint(router_t *r, uint32_t ep)
@@ -714,9 +914,10 @@ void router_remove_endpoint(router_t *r, uint32_t ep)
     }
 }
 
-static void receiver_report(router_t *r, track_t *t, uint64_t now)
+/* One report block about a layer's stream. */
+static void report_block(layer_t *ly, rtcp_report_block_t *b, uint64_t now)
 {
-    rx_t *rx = &t->rx;
+    rx_t *rx = &ly->rx;
     uint64_t expected = rx->max - rx->base + 1;
     int64_t lost = (int64_t)expected - rx->received;
     uint32_t exp_int = (uint32_t)expected - rx->expected_prior;
@@ -724,29 +925,67 @@ static void receiver_report(router_t *r, track_t *t, uint64_t now)
     int64_t lost_int = (int64_t)exp_int - rec_int;
     rx->expected_prior = (uint32_t)expected;
     rx->received_prior = rx->received;
-    rtcp_rr_t rr = {.ssrc = r->own_ssrc, .n_blocks = 1};
-    rtcp_report_block_t *b = &rr.blocks[0];
-    b->ssrc = t->spec.ssrc;
+    b->ssrc = ly->ssrc;
     b->fraction_lost = exp_int == 0 || lost_int <= 0 ? 0 : (uint8_t)((lost_int << 8) / exp_int);
     b->cumulative_lost = lost > 0x7fffff ? 0x7fffff : lost < -0x800000 ? -0x800000 : (int32_t)lost;
     b->highest_seq = (uint32_t)(rx->max - SEQ_BASE);
     b->jitter = rx->jitter16 >> 4;
     b->lsr = rx->sr_mid;
     b->dlsr = rx->sr_mid ? (uint32_t)((now - rx->sr_at) * 65536 / 1000) : 0;
-    uint8_t buf[64];
-    int n = rtcp_build_rr(buf, sizeof buf, &rr);
-    if (n <= 0) return;
-    r->st.rr_out++;
-    send_copy(r, t->spec.publisher, buf, (size_t)n, true);
 }
 
-/* Whether a subscriber of t still waits for its first keyframe. */
-static bool awaited(const track_t *t)
+/* A report block per stream of t received so far. Returns false when there is none. */
+static bool receiver_report(router_t *r, track_t *t, uint64_t now)
 {
-    if (!t->spec.video || t->muted) return false;
+    rtcp_rr_t rr = {.ssrc = r->own_ssrc};
+    for (size_t l = 0; l < t->nlayers; l++)
+        if (t->layers[l].rx.started) report_block(&t->layers[l], &rr.blocks[rr.n_blocks++], now);
+    if (rr.n_blocks == 0) return false;
+    uint8_t buf[8 + 24 * ROUTER_MAX_LAYERS];
+    int n = rtcp_build_rr(buf, sizeof buf, &rr);
+    if (n > 0) {
+        r->st.rr_out++;
+        send_copy(r, t->spec.publisher, buf, (size_t)n, true);
+    }
+    return true;
+}
+
+/* Asks again for the keyframes subscribers of t wait for (to start, or to switch). */
+static void request_awaited(router_t *r, track_t *t, uint64_t now)
+{
+    if (!t->spec.video || t->muted) return;
     for (size_t i = 0; i < t->n_outs; i++)
-        if (!t->outs[i]->started && !t->outs[i]->paused) return true;
-    return false;
+        if (t->outs[i]->cur != t->outs[i]->target && !t->outs[i]->paused)
+            request_keyframe(r, t, t->outs[i]->target, now);
+}
+
+/* Whether two measurements differ enough to report: by 10%, or one is 0. */
+static bool moved(uint32_t a, uint32_t b)
+{
+    uint32_t d = a > b ? a - b : b - a;
+    return (a == 0) != (b == 0) || d * 10 > (a > b ? a : b);
+}
+
+/* Once a second: each layer's bitrate by temporal layer, reported when it moved. */
+static void measure_rates(router_t *r, track_t *t, uint64_t now)
+{
+    uint64_t ms = now - t->rates_at;
+    if (!t->spec.video || ms < RATES_INTERVAL_MS) return;
+    t->rates_at = now;
+    router_rates_t rates = {0};
+    bool changed = false;
+    for (size_t l = 0; l < t->nlayers; l++) {
+        uint64_t bits = 0;
+        for (size_t k = 0; k < ROUTER_MAX_TEMPORAL; k++) {
+            bits += 8 * t->layers[l].octets[k];
+            t->layers[l].octets[k] = 0;
+            rates.kbps[l][k] = (uint32_t)(bits / ms); /* bits per ms: kbit/s */
+            changed = changed || moved(rates.kbps[l][k], t->rates.kbps[l][k]);
+        }
+    }
+    if (!changed) return;
+    t->rates = rates;
+    if (r->out.layer_rates) r->out.layer_rates(r->out.arg, t->spec.id, &rates);
 }
 
 /* DTX sends nothing in silence: a tick without packets counts as silence. */
@@ -763,11 +1002,16 @@ static void judge_speech(router_t *r, track_t *t)
     if (r->out.speaking) r->out.speaking(r->out.arg, t->spec.id, speaking, (uint8_t)loudness);
 }
 
-/* The cap as a receiver estimate: the browser's encoder stays under it. */
+/* The cap as a receiver estimate: the browser's encoder keeps all the track's layers
+ * together under it. */
 static void remb(router_t *r, track_t *t)
 {
-    uint8_t buf[32];
-    int n = rtcp_build_remb(buf, sizeof buf, r->own_ssrc, t->spec.max_bps, &t->spec.ssrc, 1);
+    uint8_t buf[24 + 4 * ROUTER_MAX_LAYERS];
+    uint32_t ssrcs[ROUTER_MAX_LAYERS];
+    size_t n_ssrcs = 0;
+    for (size_t l = 0; l < t->nlayers; l++)
+        if (t->layers[l].ssrc) ssrcs[n_ssrcs++] = t->layers[l].ssrc;
+    int n = rtcp_build_remb(buf, sizeof buf, r->own_ssrc, t->spec.max_bps, ssrcs, n_ssrcs);
     if (n > 0 && send_copy(r, t->spec.publisher, buf, (size_t)n, true)) r->st.remb_out++;
 }
 
@@ -778,10 +1022,10 @@ void router_tick(router_t *r, uint64_t now)
         if (t->spec.audio_level_ext) judge_speech(r, t);
         /* A request can be lost (or made before the publisher could hear it): repeat it,
          * within the usual limit, until every subscriber has its keyframe. */
-        if (awaited(t)) request_keyframe(r, t, now);
-        if (!t->rx.started || now - t->rx.rr_at < RR_INTERVAL_MS) continue;
-        t->rx.rr_at = now;
-        receiver_report(r, t, now);
+        request_awaited(r, t, now);
+        measure_rates(r, t, now);
+        if (now - t->rr_at < RR_INTERVAL_MS || !receiver_report(r, t, now)) continue;
+        t->rr_at = now;
         if (t->spec.max_bps) remb(r, t);
     }
 }

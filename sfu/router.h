@@ -11,6 +11,17 @@
  * rewritten per outgoing stream (lip sync), and it gets receiver reports (router_tick);
  * a track that ends sends its subscribers a BYE.
  *
+ * Layers (DESIGN.md "Bandwidth"): a video track may be simulcast, up to ROUTER_MAX_LAYERS
+ * spatial layers (each its own SSRC and RTX SSRC, learnt from the rid extension), and
+ * VP8 may carry temporal layers (TID in its payload descriptor, L1T3). Each subscriber
+ * has a target (spatial, temporal), the highest by default (router_set_layer), and a
+ * current one: a spatial switch happens on a keyframe of the target layer (requested,
+ * throttled as above), a temporal down-switch at once (higher TIDs are dropped), an
+ * up-switch at a sync point (TID 0, or Y). The subscriber sees one SSRC with continuous
+ * sequence numbers, timestamps and VP8 PictureID/TL0PICIDX; its NACKs are answered from
+ * the layer the packet came from. Each layer's bitrate is measured per temporal layer
+ * (router_out_t.layer_rates).
+ *
  * Sans-I/O: endpoints are the worker's numbers for its transports; packets leave
  * through router_out_t (a buffer to fill, then the length to protect and send). Tracks
  * and subscriptions are added and removed by the control plane (may allocate); the
@@ -24,6 +35,18 @@
 
 typedef struct router router_t;
 
+#define ROUTER_MAX_LAYERS   3  /* simulcast spatial layers of a track, lowest first */
+#define ROUTER_MAX_TEMPORAL 3  /* VP8 temporal layers (TID 0..2) */
+#define ROUTER_RID_MAX      17 /* a rid's length + 1 */
+
+/* Measured bitrates of a video track: kbps[s][t] is spatial layer s with temporal
+ * layers 0..t (cumulative: what a subscriber at (s, t) receives); a stream without
+ * temporal layers has kbps[s][0] == kbps[s][1] == kbps[s][2]. 0: nothing received (no
+ * such layer, or it stopped). */
+typedef struct router_rates {
+    uint32_t kbps[ROUTER_MAX_LAYERS][ROUTER_MAX_TEMPORAL];
+} router_rates_t;
+
 typedef struct router_out {
     /* A buffer for one packet to endpoint `to` (*cap bytes), or NULL to skip it. */
     uint8_t *(*begin)(void *arg, uint32_t to, size_t *cap);
@@ -36,6 +59,9 @@ typedef struct router_out {
     /* An audio track started or stopped carrying speech (from its RFC 6464 levels,
      * judged each router_tick); loudness 0..127 (127 - dBov). May be NULL. */
     void (*speaking)(void *arg, uint32_t track, bool speaking, uint8_t loudness);
+    /* A video track's measured rates moved (judged once a second; see ROUTER_MAX_LAYERS).
+     * May be NULL. */
+    void (*layer_rates)(void *arg, uint32_t track, const router_rates_t *rates);
     void *arg;
 } router_out_t;
 
@@ -62,6 +88,15 @@ typedef struct router_track {
     uint8_t audio_level_ext;   /* the publisher's id of ssrc-audio-level (RFC 6464), 0: none */
     uint32_t max_bps;          /* the operator's cap, held with REMB each second; 0: none */
     uint8_t abs_send_time_ext; /* the publisher's id of abs-send-time, 0: none */
+    /* Simulcast: nlayers (2..ROUTER_MAX_LAYERS) streams told apart by their rid (RFC
+     * 8852), lowest first; ssrc and rtx_ssrc above are then unused (0): each layer's
+     * SSRC is learnt from the first packet carrying its rid (its RTX SSRC: the repaired
+     * rid), and when mid_ext is set, the packet's mid must also be `mid`. 0 or 1: one
+     * stream, the SSRCs above. */
+    uint8_t nlayers;
+    char rids[ROUTER_MAX_LAYERS][ROUTER_RID_MAX];
+    uint8_t rid_ext, repaired_rid_ext, mid_ext; /* the publisher's ids, 0: none */
+    char mid[33];
 } router_track_t;
 
 /* One subscriber's copy of a track. */
@@ -83,6 +118,8 @@ typedef struct router_stats {
     uint64_t sr_out, bye_out, rr_out, remb_out;
     uint64_t nacks_upstream, rtx_in; /* losses from publishers, and their repairs */
     uint64_t twcc_in, padding_out;   /* transport-cc feedback, probe padding packets */
+    uint64_t dropped_layer;          /* a packet of a temporal layer above the subscriber's */
+    uint64_t layer_switches;         /* spatial switches done (on the target's keyframe) */
 } router_stats_t;
 
 /* out is copied. Aborts on allocation failure (control plane). */
@@ -114,6 +151,12 @@ void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool pa
  * that is more than its estimate, the router probes the link with padding (downlink.h).
  * Ignored for an endpoint that subscribes to nothing. */
 void router_set_wanted(router_t *r, uint32_t subscriber, uint32_t bps);
+/* Sets what a subscriber should receive of a video track: spatial layer 0 (lowest) ..
+ * nlayers - 1 and temporal layer 0..ROUTER_MAX_TEMPORAL - 1; larger values clamp to the
+ * highest. A new spatial target asks its layer for a keyframe. Unknown track or
+ * subscription: ignored. */
+void router_set_layer(router_t *r, uint32_t track, uint32_t subscriber, unsigned spatial,
+                      unsigned temporal, uint64_t now_ms);
 
 /* Forgets every track and subscription of an endpoint (its transport closed). */
 void router_remove_endpoint(router_t *r, uint32_t ep);

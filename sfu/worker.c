@@ -247,6 +247,9 @@ static void router_command(worker_t *w, worker_cmd_t *cmd)
     case WORKER_CMD_WANT:
         if (ep) router_set_wanted(w->router, ep->slot, cmd->bps);
         break;
+    case WORKER_CMD_SET_LAYER:
+        if (ep) router_set_layer(w->router, cmd->track, ep->slot, cmd->spatial, cmd->temporal, now);
+        break;
     default:
         break;
     }
@@ -332,6 +335,14 @@ static void out_estimate(void *arg, uint32_t subscriber, uint32_t bps, int sourc
                          .id = ep->id,
                          .bps = bps,
                          .source = (uint8_t)source};
+    emit(w, &ev);
+}
+
+static void out_layer_rates(void *arg, uint32_t track, const router_rates_t *rates)
+{
+    worker_t *w = arg;
+    worker_event_t ev = {.kind = WORKER_EV_LAYER_RATES, .worker = w->index, .track = track};
+    ev.rates = *rates;
     emit(w, &ev);
 }
 
@@ -585,6 +596,7 @@ int worker_start(const worker_params_t *p, worker_t **out, char *err, size_t err
                          .end = out_end,
                          .speaking = out_speaking,
                          .estimate = out_estimate,
+                         .layer_rates = out_layer_rates,
                          .arg = w};
     w->router = router_new(&rout);
     timers_init(&w->timers);

@@ -31,6 +31,10 @@ typedef enum {
     WORKER_CMD_RESTART_ICE,      /* transport `add->id` takes add->params' ICE credentials */
     WORKER_CMD_WANT,             /* transport `id` (a subscriber) would use `bps` if its link
                                     allowed: the worker probes towards it (downlink.h) */
+    WORKER_CMD_SET_LAYER,        /* transport `id` (a subscriber) should receive layer
+                                    (`spatial`, `temporal`) of video track `track`: 0 the
+                                    lowest; larger than exists: the highest (the default);
+                                    see router_set_layer */
 } worker_cmd_kind_t;
 
 /* What a new transport needs: ICE credentials, the peer's certificate fingerprint, and
@@ -45,11 +49,12 @@ typedef struct worker_transport_spec {
 /* Heap-allocated payloads (add, track_spec, sub) belong to the worker once posted. */
 typedef struct worker_cmd {
     worker_cmd_kind_t kind;
-    uint64_t cookie; /* PING */
-    uint64_t id;     /* the transport concerned */
-    uint32_t track;  /* REMOVE_TRACK, UNSUBSCRIBE, MUTE */
-    bool muted;      /* MUTE */
-    uint32_t bps;    /* WANT */
+    uint64_t cookie;           /* PING */
+    uint64_t id;               /* the transport concerned */
+    uint32_t track;            /* REMOVE_TRACK, UNSUBSCRIBE, MUTE, PAUSE, SET_LAYER */
+    bool muted;                /* MUTE */
+    uint32_t bps;              /* WANT */
+    uint8_t spatial, temporal; /* SET_LAYER */
     worker_transport_spec_t *add;
     router_track_t *track_spec;
     router_sub_t *sub;
@@ -64,6 +69,9 @@ typedef enum {
     WORKER_EV_TRANSPORT_CLOSED, /* consent expired, DTLS failed...: reason says; freed */
     WORKER_EV_SPEAKING,         /* audio track `track` started or stopped carrying speech */
     WORKER_EV_ESTIMATE,         /* transport `id`'s downlink estimate is now `bps` */
+    WORKER_EV_LAYER_RATES,      /* video track `track`'s measured `rates` (kbps by spatial
+                                   and cumulative temporal layer), at most once a second,
+                                   when they moved by 10% or a layer started or stopped */
 } worker_event_kind_t;
 
 typedef struct worker_event {
@@ -72,11 +80,12 @@ typedef struct worker_event {
     uint64_t cookie;
     uint64_t id;
     char reason[128];
-    uint32_t track;   /* SPEAKING */
-    bool speaking;    /* SPEAKING */
-    uint8_t loudness; /* SPEAKING: 0..127, 127 - dBov */
-    uint32_t bps;     /* ESTIMATE */
-    uint8_t source;   /* ESTIMATE: a downlink_source_t */
+    uint32_t track;       /* SPEAKING */
+    bool speaking;        /* SPEAKING */
+    uint8_t loudness;     /* SPEAKING: 0..127, 127 - dBov */
+    uint32_t bps;         /* ESTIMATE */
+    uint8_t source;       /* ESTIMATE: a downlink_source_t */
+    router_rates_t rates; /* LAYER_RATES */
 } worker_event_t;
 
 /* Called on the worker thread after it queued an event: it must only wake the signalling

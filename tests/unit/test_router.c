@@ -734,6 +734,353 @@ static void test_transport_cc_and_probing(void)
     router_free(r);
 }
 
+/* -- layers: simulcast and VP8 temporal layers */
+
+#define RID_EXT  2
+#define RRID_EXT 3
+#define MID_EXT  4
+
+/* A simulcast track: rids "lo" and "hi" (lowest first), mid "1". */
+static router_track_t simulcast_track(void)
+{
+    router_track_t t = {.id = 30,
+                        .publisher = PUB,
+                        .video = true,
+                        .clock_rate = 90000,
+                        .nlayers = 2,
+                        .rid_ext = RID_EXT,
+                        .repaired_rid_ext = RRID_EXT,
+                        .mid_ext = MID_EXT,
+                        .mid = "1"};
+    strcpy(t.rids[0], "lo");
+    strcpy(t.rids[1], "hi");
+    t.codec[96] = ROUTER_CODEC_VP8;
+    t.codec[97] = ROUTER_CODEC_RTX;
+    t.rtx_apt[97] = 96;
+    return t;
+}
+
+/* A VP8 payload: descriptor with 15-bit PictureID, TL0PICIDX, TID and Y, then a payload
+ * header byte (key frame or not) and two more bytes. */
+static size_t vp8_payload(uint8_t *b, bool key, uint16_t pic, uint8_t tl0, uint8_t tid, bool y)
+{
+    uint8_t d[] = {0x90,
+                   0xe0,
+                   (uint8_t)(0x80 | pic >> 8),
+                   (uint8_t)pic,
+                   tl0,
+                   (uint8_t)(tid << 6 | (y ? 0x20 : 0)),
+                   key ? 0x50 : 0x51,
+                   0x00,
+                   0x00};
+    memcpy(b, d, sizeof d);
+    return sizeof d;
+}
+
+/* A packet with mid and rid (or repaired rid) elements (when rid is not NULL). */
+static void send_layer(router_t *r, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
+                       const char *rid, bool repaired, const uint8_t *payload, size_t plen,
+                       uint64_t now)
+{
+    uint8_t ext[16] = {0};
+    size_t n = 0;
+    if (rid) {
+        ext[n++] = MID_EXT << 4 | 0; /* "1" */
+        ext[n++] = '1';
+        ext[n++] = (uint8_t)((repaired ? RRID_EXT : RID_EXT) << 4 | (strlen(rid) - 1));
+        memcpy(ext + n, rid, strlen(rid));
+        n += strlen(rid);
+    }
+    size_t words = (n + 3) / 4;
+    uint8_t *p = malloc(16 + 4 * words + plen);
+    size_t len = make_rtp(p, pt, seq, ts, ssrc, payload, 0);
+    len -= 8; /* drop make_rtp's own extension block */
+    if (words) {
+        p[0] |= 0x10;
+        uint8_t hdr[4] = {0xbe, 0xde, 0, (uint8_t)words};
+        memcpy(p + len, hdr, 4);
+        memcpy(p + len + 4, ext, 4 * words);
+        len += 4 + 4 * words;
+    } else {
+        p[0] &= (uint8_t)~0x10;
+    }
+    memcpy(p + len, payload, plen);
+    router_rtp(r, PUB, p, len + plen, now);
+    free(p);
+}
+
+static void send_vp8(router_t *r, uint16_t seq, uint32_t ssrc, const char *rid, bool key,
+                     uint16_t pic, uint8_t tl0, uint8_t tid, bool y, uint64_t now)
+{
+    uint8_t pl[16];
+    size_t n = vp8_payload(pl, key, pic, tl0, tid, y);
+    send_layer(r, 96, seq, 3000u * pic, ssrc, rid, false, pl, n, now);
+}
+
+/* What subscriber `to` got in sent[k]: seq, PictureID, TL0PICIDX. */
+static bool got_vp8(size_t k, uint32_t to, uint16_t *seq, uint16_t *pic, uint8_t *tl0)
+{
+    rtp_header_t h;
+    vp8_desc_t d;
+    if (k >= n_sent || sent[k].to != to || sent[k].rtcp ||
+        rtp_parse(sent[k].buf, sent[k].len, &h) != 0 ||
+        vp8_parse(sent[k].buf + h.payload_off, h.payload_len, &d) != 0)
+        return false;
+    *seq = h.seq;
+    *pic = d.picture_id;
+    *tl0 = d.tl0picidx;
+    return true;
+}
+
+static size_t count_to(uint32_t to)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < n_sent; k++)
+        n += sent[k].to == to && !sent[k].rtcp;
+    return n;
+}
+
+/* SSRCs learnt from rids; a subscriber starts on the first keyframe at or under its target
+ * (the top layer by default), asks the top layer for a keyframe and switches there on
+ * it; moved down, it switches on the low layer's keyframe. Across both switches its
+ * sequence numbers and PictureIDs go on by one, TL0PICIDX too; a packet without rid
+ * from an unknown SSRC is not forwarded. */
+static void test_simulcast_switching(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = simulcast_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(30, SUB, 0x6000);
+    s.rtx_ssrc = 0x6001;
+    s.rtx_pt[96] = 101;
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    n_sent = 0;
+    send_vp8(r, 500, 0xC0, NULL, true, 10, 1, 0, false, 5); /* no rid: unknown */
+    CHECK_INT(n_sent, 0);
+    send_vp8(r, 100, 0xC0, "lo", true, 10, 1, 0, false, 10);
+    send_vp8(r, 900, 0xC1, "hi", false, 7000, 50, 0, false, 12);
+    send_vp8(r, 101, 0xC0, NULL, false, 11, 2, 0, false, 40); /* learnt: no rid needed */
+    send_vp8(r, 901, 0xC1, NULL, false, 7001, 51, 0, false, 42);
+    CHECK_INT(count_to(SUB), 2); /* the low layer's two */
+    uint16_t seq0, pic0, seq, pic;
+    uint8_t tl00, tl0;
+    CHECK(got_vp8(0, SUB, &seq0, &pic0, &tl00));
+    CHECK_INT(pic0, 10);
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.rtp_unknown, 1);
+
+    n_sent = 0;
+    router_tick(r, 600); /* the top layer's keyframe is asked for */
+    CHECK_INT(count_pli(PUB, 0xC1), 1);
+    n_sent = 0;
+    send_vp8(r, 902, 0xC1, NULL, true, 7002, 52, 0, false, 650);
+    send_vp8(r, 903, 0xC1, NULL, false, 7002, 52, 0, false, 651); /* same picture */
+    send_vp8(r, 102, 0xC0, NULL, false, 12, 3, 0, false, 660);    /* not sent any more */
+    send_vp8(r, 904, 0xC1, NULL, false, 7003, 53, 0, false, 680);
+    CHECK_INT(count_to(SUB), 3);
+    uint16_t want_pic[] = {12, 12, 13};
+    uint8_t want_tl0[] = {3, 3, 4};
+    for (size_t k = 0; k < 3; k++) {
+        CHECK(got_vp8(k, SUB, &seq, &pic, &tl0));
+        CHECK_INT(seq, (uint16_t)(seq0 + 2 + k));
+        CHECK_INT(pic, want_pic[k]);
+        CHECK_INT(tl0, want_tl0[k]);
+    }
+
+    /* Down to the low layer: asked at once, switched on its keyframe only. */
+    n_sent = 0;
+    router_set_layer(r, 30, SUB, 0, 2, 700);
+    CHECK_INT(count_pli(PUB, 0xC0), 1);
+    n_sent = 0;
+    send_vp8(r, 103, 0xC0, NULL, false, 13, 4, 0, false, 710);
+    send_vp8(r, 905, 0xC1, NULL, false, 7004, 54, 0, false, 712);
+    send_vp8(r, 104, 0xC0, NULL, true, 14, 5, 0, false, 720);
+    send_vp8(r, 906, 0xC1, NULL, false, 7005, 55, 0, false, 722);
+    send_vp8(r, 105, 0xC0, NULL, false, 15, 6, 0, false, 750);
+    CHECK_INT(count_to(SUB), 3); /* hi 7004, lo key 14, lo 15 */
+    for (size_t k = 0; k < 3; k++) {
+        CHECK(got_vp8(k, SUB, &seq, &pic, &tl0));
+        CHECK_INT(seq, (uint16_t)(seq0 + 5 + k));
+        CHECK_INT(pic, 14 + k);
+        CHECK_INT(tl0, 5 + k);
+    }
+    router_get_stats(r, &st);
+    CHECK_INT(st.layer_switches, 2);
+
+    /* A NACK for a packet of the top layer, sent before the switch down: the current
+     * layer's numbering no longer maps it (a miss); one of the low layer is resent with
+     * the PictureID it went out with. */
+    n_sent = 0;
+    uint16_t lost = (uint16_t)(seq0 + 7);
+    uint8_t nack[32];
+    int n = rtcp_build_nack(nack, sizeof nack, 0x77, 0x6000, &lost, 1);
+    subscriber_rtcp(r, SUB, nack, n, 800);
+    CHECK_INT(n_sent, 1);
+    rtp_header_t h;
+    vp8_desc_t d;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h), 0);
+    CHECK_INT(h.ssrc, 0x6001);
+    CHECK_INT(h.pt, 101);
+    CHECK_INT(vp8_parse(sent[0].buf + h.payload_off + 2, h.payload_len - 2, &d), 0);
+    CHECK_INT(d.picture_id, 16);
+    lost = (uint16_t)(seq0 + 4);
+    n = rtcp_build_nack(nack, sizeof nack, 0x77, 0x6000, &lost, 1);
+    n_sent = 0;
+    subscriber_rtcp(r, SUB, nack, n, 810);
+    CHECK_INT(n_sent, 0);
+    router_free(r);
+}
+
+/* Two subscribers of one simulcast track get different layers; out-of-range targets
+ * clamp to the top; the publisher's RTX (repaired rid) repairs the layer it names. */
+static void test_simulcast_two_subscribers(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = simulcast_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s1 = sub_of(30, SUB, 0x6000), s2 = sub_of(30, SUB2, 0x7000);
+    CHECK_INT(router_subscribe(r, &s1, 0), 0);
+    CHECK_INT(router_subscribe(r, &s2, 0), 0);
+    router_set_layer(r, 30, SUB, 0, 0, 0);
+    router_set_layer(r, 30, SUB2, 99, 99, 0);
+    n_sent = 0;
+    send_vp8(r, 100, 0xC0, "lo", true, 10, 1, 0, false, 10);
+    send_vp8(r, 900, 0xC1, "hi", true, 500, 1, 0, false, 10);
+    send_vp8(r, 101, 0xC0, NULL, false, 11, 2, 0, false, 40);
+    send_vp8(r, 901, 0xC1, NULL, false, 501, 2, 2, false, 40); /* TID 2: SUB2 wants it */
+    /* SUB2 started on the low keyframe (the first it could use), then moved up. */
+    CHECK_INT(count_to(SUB), 2);
+    CHECK_INT(count_to(SUB2), 3);
+    /* A gap on the top layer is NACKed upstream for its SSRC; the repair, on another SSRC
+     * with the repaired rid, is learnt and forwarded as the original. */
+    n_sent = 0;
+    send_vp8(r, 903, 0xC1, NULL, false, 503, 3, 0, false, 80);
+    CHECK_INT(count_to(SUB2), 1);
+    uint8_t rtx[32] = {0x03, 0x86}; /* OSN 902 */
+    size_t n = 2 + vp8_payload(rtx + 2, false, 502, 2, 1, false);
+    send_layer(r, 97, 7, 3000u * 502, 0xC3, "hi", true, rtx, n, 90);
+    CHECK_INT(count_to(SUB2), 2);
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.rtx_in, 1);
+    CHECK(st.nacks_upstream >= 1);
+    router_free(r);
+}
+
+/* L1T3 (TID 0 2 1 2 0 ...) at temporal layer 0: only TID 0 goes out, with gapless
+ * sequence numbers and PictureIDs; back up to 2, forwarding resumes at the next TID 0
+ * (a TID 2 picture before it is not a sync point), or at a Y picture. */
+static void test_temporal_layers(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(20, SUB, 0x6000);
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    static const uint8_t tids[] = {0, 2, 1, 2, 0, 2, 1, 2, 0, 2, 1, 2, 0};
+    n_sent = 0;
+    send_vp8(r, 100, 0xB0, NULL, true, 1000, 9, 0, false, 0);
+    router_set_layer(r, 20, SUB, 0, 0, 1);
+    uint8_t tl0 = 9;
+    for (uint16_t i = 1; i < 9; i++) {
+        tl0 = (uint8_t)(tl0 + (tids[i] == 0));
+        send_vp8(r, (uint16_t)(100 + i), 0xB0, NULL, false, (uint16_t)(1000 + i), tl0, tids[i],
+                 tids[i] != 0 && i < 4, 33u * i);
+    }
+    CHECK_INT(count_to(SUB), 3); /* pictures 1000, 1004, 1008 */
+    for (size_t k = 0; k < 3; k++) {
+        uint16_t seq, pic, seq0 = 0, pic0 = 0;
+        uint8_t t0, t00;
+        CHECK(got_vp8(k, SUB, &seq, &pic, &t0));
+        CHECK(got_vp8(0, SUB, &seq0, &pic0, &t00));
+        CHECK_INT(seq, (uint16_t)(seq0 + k));
+        CHECK_INT(pic, (uint16_t)(pic0 + k));
+        CHECK_INT(t0, (uint8_t)(t00 + k));
+    }
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.dropped_layer, 6);
+    /* Up again: 1009 (TID 2, no Y) waits; 1010 (TID 1, Y) is a sync point for layer 1
+     * only; 1011 (TID 2) still waits; 1012 (TID 0) opens every layer. */
+    router_set_layer(r, 20, SUB, 0, 2, 300);
+    n_sent = 0;
+    send_vp8(r, 109, 0xB0, NULL, false, 1009, 11, 2, false, 300);
+    send_vp8(r, 110, 0xB0, NULL, false, 1010, 11, 1, true, 333);
+    send_vp8(r, 111, 0xB0, NULL, false, 1011, 11, 2, false, 366);
+    send_vp8(r, 112, 0xB0, NULL, false, 1012, 12, 0, false, 400);
+    send_vp8(r, 113, 0xB0, NULL, false, 1013, 12, 2, false, 433);
+    CHECK_INT(count_to(SUB), 3); /* 1010, 1012, 1013 */
+    uint16_t seq, pic, prev_seq = 0, prev_pic = 0;
+    uint8_t t0;
+    for (size_t k = 0; k < 3; k++) {
+        CHECK(got_vp8(k, SUB, &seq, &pic, &t0));
+        if (k) CHECK_INT(seq, (uint16_t)(prev_seq + 1));
+        if (k) CHECK_INT(pic, (uint16_t)(prev_pic + 1));
+        prev_seq = seq;
+        prev_pic = pic;
+    }
+    router_free(r);
+}
+
+static router_rates_t last_rates;
+static uint32_t rates_track;
+static int rates_calls;
+
+static void layer_rates(void *arg, uint32_t track, const router_rates_t *rates)
+{
+    (void)arg;
+    rates_calls++;
+    rates_track = track;
+    last_rates = *rates;
+}
+
+/* Each layer's rate by temporal layer, cumulative, once a second when it moved. */
+static void test_layer_rates(void)
+{
+    router_out_t out = OUT;
+    out.layer_rates = layer_rates;
+    router_t *r = router_new(&out);
+    router_track_t t = simulcast_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    uint8_t pl[1000];
+    vp8_payload(pl, true, 1, 0, 0, false);
+    /* In one second: low layer 10 TID 0 packets and 10 TID 1; top layer 20 packets of
+     * TID 0 only. */
+    for (uint16_t i = 0; i < 20; i++) {
+        pl[5] = (uint8_t)((i % 2) << 6);
+        send_layer(r, 96, i, 0, 0xC0, "lo", false, pl, 1000 - 24, 50u * i);
+        pl[5] = 0;
+        send_layer(r, 96, i, 0, 0xC1, "hi", false, pl, 1000 - 24, 50u * i);
+    }
+    rates_calls = 0;
+    router_tick(r, 500);
+    CHECK_INT(rates_calls, 0);
+    router_tick(r, 1000);
+    CHECK_INT(rates_calls, 1);
+    CHECK_INT(rates_track, 30);
+    /* 10 packets of 1000 bytes (24 of header and rid) = 80 kbit in the second. */
+    CHECK_INT(last_rates.kbps[0][0], 80);
+    CHECK_INT(last_rates.kbps[0][1], 160);
+    CHECK_INT(last_rates.kbps[0][2], 160);
+    CHECK_INT(last_rates.kbps[1][0], 160);
+    CHECK_INT(last_rates.kbps[1][2], last_rates.kbps[1][0]);
+    CHECK_INT(last_rates.kbps[2][0], 0);
+    /* The same rates a second later: not reported again; silence is. */
+    for (uint16_t i = 20; i < 40; i++) {
+        pl[5] = (uint8_t)((i % 2) << 6);
+        send_layer(r, 96, i, 0, 0xC0, NULL, false, pl, 1000 - 30, 1000u + 50u * (i - 20));
+        pl[5] = 0;
+        send_layer(r, 96, i, 0, 0xC1, NULL, false, pl, 1000 - 30, 1000u + 50u * (i - 20));
+    }
+    router_tick(r, 2000);
+    CHECK_INT(rates_calls, 1);
+    router_tick(r, 3000);
+    CHECK_INT(rates_calls, 2);
+    CHECK_INT(last_rates.kbps[1][2], 0);
+    router_free(r);
+}
+
 int main(void)
 {
     test_audio_forwarding_and_mute();
@@ -747,5 +1094,9 @@ int main(void)
     test_pause_one_subscriber();
     test_abs_send_time_and_estimates();
     test_transport_cc_and_probing();
+    test_simulcast_switching();
+    test_simulcast_two_subscribers();
+    test_temporal_layers();
+    test_layer_rates();
     TEST_END();
 }
