@@ -192,6 +192,27 @@ static bool sends(const sdp_media_t *om, const sdp_media_t *am)
            (om->dir == SDP_DIR_SENDONLY || om->dir == SDP_DIR_SENDRECV);
 }
 
+static uint8_t ext_id(const sdp_media_t *am, const char *uri)
+{
+    int id = sdp_ext_id(am, uri);
+    return id > 0 && id < 256 ? (uint8_t)id : 0;
+}
+
+/* Simulcast as the answer accepted it (a=simulcast:recv, lowest layer first): the worker
+ * learns each layer's SSRC from its rid. */
+static void set_layers(const sdp_media_t *am, router_track_t *rt)
+{
+    if (am->kind != SDP_KIND_VIDEO || am->nsim_recv < 2) return;
+    rt->nlayers = (uint8_t)(am->nsim_recv < ROUTER_MAX_LAYERS ? am->nsim_recv : ROUTER_MAX_LAYERS);
+    for (size_t l = 0; l < rt->nlayers; l++)
+        snprintf(rt->rids[l], sizeof rt->rids[l], "%s", am->sim_recv[l]);
+    rt->rid_ext = ext_id(am, SDP_EXT_RID);
+    rt->repaired_rid_ext = ext_id(am, SDP_EXT_REPAIRED_RID);
+    rt->mid_ext = ext_id(am, SDP_EXT_MID);
+    snprintf(rt->mid, sizeof rt->mid, "%s", am->mid);
+    rt->ssrc = rt->rtx_ssrc = 0;
+}
+
 static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am, uint32_t in_ssrc,
                        uint32_t in_rtx, int caps_video_kbps, media_track_t *t)
 {
@@ -213,12 +234,10 @@ static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am
     rt->rtx_ssrc = in_rtx;
     rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
     if (am->kind == SDP_KIND_VIDEO) rt->max_bps = (uint32_t)caps_video_kbps * 1000u;
-    int ast = sdp_ext_id(am, SDP_EXT_ABS_SEND_TIME);
-    rt->abs_send_time_ext = ast > 0 && ast < 256 ? (uint8_t)ast : 0;
-    if (am->kind == SDP_KIND_AUDIO) {
-        int id = sdp_ext_id(am, SDP_EXT_AUDIO_LEVEL);
-        rt->audio_level_ext = id > 0 && id < 256 ? (uint8_t)id : 0;
-    }
+    rt->abs_send_time_ext = ext_id(am, SDP_EXT_ABS_SEND_TIME);
+    if (am->kind == SDP_KIND_AUDIO) rt->audio_level_ext = ext_id(am, SDP_EXT_AUDIO_LEVEL);
+    set_layers(am, rt);
+    t->nlayers = rt->nlayers ? rt->nlayers : 1;
     for (size_t c = 0; c < am->ncodecs; c++) {
         const sdp_codec_t *cd = &am->codecs[c];
         if (cd->pt >= 128) continue;
@@ -231,7 +250,8 @@ static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am
 
 /* The publisher's tracks after an accepted offer: an m-line that still sends under the
  * same SSRC keeps its track; a new one starts a track (when it names its SSRCs: a=ssrc
- * lines, as every browser writes them without simulcast); the others end. */
+ * lines, as every browser writes them without simulcast; a simulcast one, whose SSRCs
+ * the worker learns, is known by its mid alone); the others end. */
 static void update_tracks(media_t *m, media_publisher_t *pub, const sdp_t *offer,
                           const sdp_t *answer, int video_kbps, media_publish_result_t *out)
 {
@@ -243,7 +263,9 @@ static void update_tracks(media_t *m, media_publisher_t *pub, const sdp_t *offer
         if (!sends(om, am)) continue;
         uint32_t in_ssrc, in_rtx;
         sender_ssrcs(om, &in_ssrc, &in_rtx);
-        if (!in_ssrc) {
+        bool simulcast = am->kind == SDP_KIND_VIDEO && am->nsim_recv >= 2;
+        if (simulcast) in_ssrc = in_rtx = 0;
+        if (!in_ssrc && !simulcast) {
             log_warn("media: m-line %zu (%s) names no SSRC: not forwarded", i + 1,
                      sdp_kind_name(am->kind));
             continue;

@@ -31,9 +31,12 @@ typedef struct media_track {
     int worker;
     sdp_kind_t kind;
     char mid[33];            /* its m-line on the publish connection */
-    uint32_t in_ssrc;        /* what the publisher sends it under */
+    uint32_t in_ssrc;        /* what the publisher sends it under (simulcast: 0) */
     uint32_t ssrc, rtx_ssrc; /* what every subscriber receives (rtx 0: none) */
     sdp_media_t media;       /* the publisher's m-line as answered: codecs, extensions */
+    size_t nlayers;          /* video: simulcast layers (1: none), lowest first */
+    router_rates_t rates;    /* video: the worker's latest measured rates (kbps per spatial
+                                layer and cumulative temporal layer; WORKER_EV_LAYER_RATES) */
 } media_track_t;
 
 #define MEDIA_MAX_TRACKS 4 /* per publisher: audio, video, and room to grow */

@@ -22,8 +22,9 @@ struct media_sub {
         uint32_t id;
         char track_id[16];
         sdp_kind_t kind;
-        bool subscribed; /* the worker forwards it */
-        bool paused;     /* ... or would, but this participant should not get it now */
+        bool subscribed;           /* the worker forwards it */
+        bool paused;               /* ... or would, but this participant should not get it now */
+        uint8_t spatial, temporal; /* the layer it should get (MEDIA_LAYER_TOP: highest) */
     } tracks[MAX_TRACKS];
     size_t ntracks;
 };
@@ -79,6 +80,10 @@ int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t)
          * (Firefox routes by it and would play a stream on the wrong track). Without it
          * browsers route by the a=ssrc lines of the offer. */
         if (!strcmp(t->media.extmaps[i].uri, SDP_EXT_MID)) continue;
+        /* Nor the rids: the subscriber gets one stream, whatever layer feeds it. */
+        if (!strcmp(t->media.extmaps[i].uri, SDP_EXT_RID) ||
+            !strcmp(t->media.extmaps[i].uri, SDP_EXT_REPAIRED_RID))
+            continue;
         exts[nexts++] = (sdp_sub_ext_t){t->media.extmaps[i].uri, t->media.extmaps[i].id};
     }
     /* The server's own: transport-wide sequence numbers on everything it sends, so that
@@ -108,6 +113,7 @@ int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t)
     snprintf(s->tracks[s->ntracks].track_id, sizeof s->tracks[0].track_id, "%s", t->track_id);
     s->tracks[s->ntracks].subscribed = false;
     s->tracks[s->ntracks].paused = false;
+    s->tracks[s->ntracks].spatial = s->tracks[s->ntracks].temporal = MEDIA_LAYER_TOP;
     s->tracks[s->ntracks].kind = t->kind;
     s->ntracks++;
     return 0;
@@ -193,6 +199,30 @@ void media_sub_set_paused(media_t *m, media_sub_t *s, uint32_t track, bool pause
     }
 }
 
+static void post_layer(media_t *m, const media_sub_t *s, size_t i)
+{
+    worker_cmd_t cmd = {.kind = WORKER_CMD_SET_LAYER,
+                        .id = s->transport,
+                        .track = s->tracks[i].id,
+                        .spatial = s->tracks[i].spatial,
+                        .temporal = s->tracks[i].temporal};
+    media_post(m, s->worker, &cmd);
+}
+
+void media_sub_set_layer(media_t *m, media_sub_t *s, uint32_t track, unsigned spatial,
+                         unsigned temporal)
+{
+    uint8_t sp = spatial < MEDIA_LAYER_TOP ? (uint8_t)spatial : MEDIA_LAYER_TOP;
+    uint8_t tp = temporal < MEDIA_LAYER_TOP ? (uint8_t)temporal : MEDIA_LAYER_TOP;
+    for (size_t i = 0; i < s->ntracks; i++) {
+        if (s->tracks[i].id != track || (s->tracks[i].spatial == sp && s->tracks[i].temporal == tp))
+            continue;
+        s->tracks[i].spatial = sp;
+        s->tracks[i].temporal = tp;
+        if (s->tracks[i].subscribed) post_layer(m, s, i);
+    }
+}
+
 static int create_transport(media_t *m, media_sub_t *s, char *err, size_t errlen)
 {
     worker_transport_spec_t *spec = xcalloc(1, sizeof *spec);
@@ -232,6 +262,8 @@ int media_sub_answer(media_t *m, media_sub_t *s, const char *sdp, size_t len, ch
         if (media_post(m, s->worker, &cmd) != 0) continue;
         s->tracks[i].subscribed = true;
         if (s->tracks[i].paused) post_pause(m, s, i);
+        if (s->tracks[i].spatial != MEDIA_LAYER_TOP || s->tracks[i].temporal != MEDIA_LAYER_TOP)
+            post_layer(m, s, i);
     }
     return 0;
 }

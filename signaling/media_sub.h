@@ -36,6 +36,16 @@ char *media_sub_offer(media_sub_t *s);
  * last_n): applied now, or when the track's subscription starts. */
 void media_sub_set_paused(media_t *m, media_sub_t *s, uint32_t track, bool paused);
 
+/* Which layer of a video track it should receive (DESIGN.md "Bandwidth"): spatial 0 is
+ * the lowest simulcast layer, temporal 0 the lowest VP8 temporal layer; a value at or
+ * above MEDIA_LAYER_TOP (or above what the track has) is the highest, the default.
+ * Applied now (WORKER_CMD_SET_LAYER), or when the track's subscription starts. The
+ * worker switches on the next keyframe of the layer (it asks for one); layer rates to
+ * choose from are in media_track_t.rates. */
+#define MEDIA_LAYER_TOP 255
+void media_sub_set_layer(media_t *m, media_sub_t *s, uint32_t track, unsigned spatial,
+                         unsigned temporal);
+
 /* The offer waiting for its answer (to send again after a resume), or NULL. */
 const char *media_sub_pending_offer(const media_sub_t *s);
 

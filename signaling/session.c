@@ -278,6 +278,31 @@ static bool publishes_video(const session_t *s)
 
 #define VIDEO_FLOOR_BPS 100000 /* what a video needs at least to be worth showing */
 
+/* The layer of video track t that s receives within `left` bps (-1: no limit): the
+ * highest spatial layer whose measured rate fits, at its full frame rate; under the
+ * lowest, that layer's lower temporal layers (VP8 L1T3): resolution goes before frame
+ * rate. A track without simulcast cannot be thinned and costs `cost`, as does a
+ * simulcast one's lowest layer before it is measured. Returns the bps it takes, or -1
+ * when nothing fits. */
+static int64_t fit_layer(session_t *s, const media_track_t *t, int64_t left, int64_t cost)
+{
+    if (t->nlayers < 2 || left < 0) {
+        if (left >= 0 && cost > left) return -1;
+        media_sub_set_layer(s->env->media, s->sub, t->id, MEDIA_LAYER_TOP, MEDIA_LAYER_TOP);
+        return cost;
+    }
+    const int top_t = ROUTER_MAX_TEMPORAL - 1;
+    for (int i = (int)t->nlayers - 1 + top_t; i >= 0; i--) {
+        int sp = i > top_t ? i - top_t : 0, tp = i > top_t ? top_t : i;
+        int64_t bps = (int64_t)t->rates.kbps[sp][tp] * 1000;
+        if (bps == 0 && i) continue; /* not sent (yet) */
+        if ((bps ? bps : cost) > left) continue;
+        media_sub_set_layer(s->env->media, s->sub, t->id, (unsigned)sp, (unsigned)tp);
+        return bps ? bps : cost;
+    }
+    return -1;
+}
+
 /* Decides which videos s receives, audio first (DESIGN.md "Bandwidth"): none in
  * audio-only mode; else the others' videos by priority (latest speakers first, then
  * join order), keeping the room's last_n (or the participant's lower prefs.last_n) and
@@ -305,9 +330,10 @@ static void apply_video_policy(session_t *s)
         }
         order[j] = o;
     }
-    /* The participant's own video budget (max_video_kbps) decides; without simulcast a
-     * video cannot be thinned for one subscriber, so a video is shown when its floor
-     * fits. The downlink estimate only informs the verdict sent to the client: pausing
+    /* The participant's own video budget (max_video_kbps) decides: a simulcast video at
+     * the highest layer that fits (fit_layer); without simulcast a video cannot be
+     * thinned for one subscriber, so it is shown when its floor fits. The downlink
+     * estimate only informs the verdict sent to the client: pausing
      * on it would stop the very traffic the browser needs to raise its estimate (that
      * wants probing, with transport-wide feedback: not done yet). */
     int64_t budget = s->prefs.max_video_kbps > 0 ? (int64_t)s->prefs.max_video_kbps * 1000 : -1;
@@ -315,17 +341,25 @@ static void apply_video_policy(session_t *s)
                        ? VIDEO_FLOOR_BPS
                        : (int64_t)caps->video_kbps * 1000;
     size_t shown = 0, wanted_total = 0;
+    int64_t left = budget, used = 0;
     for (size_t i = 0; i < k; i++) {
         bool wanted = !s->prefs.audio_only && (n == 0 || (int)i < n);
-        bool show = wanted && (budget < 0 || (int64_t)(shown + 1) * cost <= budget);
+        bool show = false;
         wanted_total += wanted;
+        for (size_t t = 0; t < order[i]->pub.ntracks; t++) {
+            const media_track_t *tr = &order[i]->pub.tracks[t];
+            if (tr->kind != SDP_KIND_VIDEO) continue;
+            int64_t bps = wanted ? fit_layer(s, tr, left, cost) : -1;
+            media_sub_set_paused(s->env->media, s->sub, tr->id, bps < 0);
+            if (bps < 0) continue;
+            show = true;
+            used += bps;
+            if (left >= 0) left -= bps;
+        }
         shown += show;
-        for (size_t t = 0; t < order[i]->pub.ntracks; t++)
-            if (order[i]->pub.tracks[t].kind == SDP_KIND_VIDEO)
-                media_sub_set_paused(s->env->media, s->sub, order[i]->pub.tracks[t].id, !show);
     }
     free(order);
-    int64_t need = (int64_t)audio * caps->audio_kbps * 1100 + (int64_t)shown * cost;
+    int64_t need = (int64_t)audio * caps->audio_kbps * 1100 + used;
     bool short_link = s->est_bps && (int64_t)s->est_bps < need;
     const char *state = s->prefs.audio_only || (wanted_total > 0 && shown == 0) ? "paused"
                         : shown < wanted_total || short_link                    ? "reduced"
@@ -779,6 +813,20 @@ static void on_answer(session_t *s, const json_t *msg, const json_t *id)
     offer_if_needed(s); /* changes made while the offer was out */
 }
 
+/* A video track's measured layer rates: kept with the track, and the layers its
+ * subscribers get are chosen again. */
+static void on_layer_rates(session_env_t *env, const worker_event_t *ev)
+{
+    for (session_t *s = env->all; s; s = s->next) {
+        for (size_t t = 0; t < s->pub.ntracks; t++) {
+            if (s->pub.tracks[t].id != ev->track) continue;
+            s->pub.tracks[t].rates = ev->rates;
+            apply_video_policy_all(s);
+            return;
+        }
+    }
+}
+
 static void on_speaking(session_env_t *env, const worker_event_t *ev)
 {
     for (session_t *s = env->all; s; s = s->next) {
@@ -801,6 +849,10 @@ void session_on_media_event(session_env_t *env, const worker_event_t *ev)
 {
     if (ev->kind == WORKER_EV_SPEAKING) {
         on_speaking(env, ev);
+        return;
+    }
+    if (ev->kind == WORKER_EV_LAYER_RATES) {
+        on_layer_rates(env, ev);
         return;
     }
     if (ev->kind == WORKER_EV_ESTIMATE) {

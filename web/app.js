@@ -219,7 +219,7 @@ function startMedia() {
       refresh();
     }
   }, (st) => { if (st === 'failed' && sub === S.sub) restart(); });
-  S.pub = new Publisher(sig, pubState);
+  S.pub = new Publisher(sig, pubState, S.limits.video_kbps || 0);
   S.pubRestarts = 0;
   if (S.limits.video === false && S.cam) {
     S.cam.stop();

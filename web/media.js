@@ -1,7 +1,10 @@
 // Media: the local devices and the two RTCPeerConnections of PROTOCOL.md.
 //
 // Publisher: this page offers, the server answers. At most one audio and one video
-// transceiver, both sendonly, no simulcast (the server forwards by the a=ssrc lines).
+// transceiver, both sendonly; video is simulcast in two layers (half and full
+// resolution, lowest first, VP8 temporal layers L1T3 where the browser has them), the
+// top one capped at the room's video_kbps: the server forwards each subscriber the
+// layer that fits.
 // Turning the camera off stops the track and makes the video transceiver inactive (the
 // others' tile shows initials); a screen share replaces the video sender's track.
 // Subscriber: the server offers one m-line per forwarded track, labelled
@@ -51,9 +54,21 @@ export function meter(track, draw) {
 
 const PC = { iceServers: [], bundlePolicy: 'max-bundle' };
 
+// Send encodings of a simulcast video under a cap of kbps (0: none).
+function layers(kbps, temporal) {
+  const cap = (k) => (kbps ? { maxBitrate: k * 1000 } : {});
+  const t = temporal ? { scalabilityMode: 'L1T3' } : {};
+  return [
+    { rid: 'l', scaleResolutionDownBy: 2, ...cap(Math.max(30, Math.round(kbps / 4))), ...t },
+    { rid: 'h', scaleResolutionDownBy: 1, ...cap(kbps), ...t },
+  ];
+}
+
 export class Publisher {
-  constructor(sig, onstate) {
+  // videoKbps: the room's video cap (joined.limits.video_kbps), for the top layer.
+  constructor(sig, onstate, videoKbps = 0) {
     this.sig = sig;
+    this.videoKbps = videoKbps;
     this.pc = new RTCPeerConnection(PC);
     this.tx = {};
     this.queue = Promise.resolve();
@@ -73,7 +88,8 @@ export class Publisher {
       const t = this.tx[kind];
       if (!t) {
         if (!track) return;
-        this.tx[kind] = this.pc.addTransceiver(track, { direction: 'sendonly' });
+        this.tx[kind] = kind === 'video' ? this.addVideo(track)
+          : this.pc.addTransceiver(track, { direction: 'sendonly' });
         return this.negotiate();
       }
       await t.sender.replaceTrack(track);
@@ -83,6 +99,18 @@ export class Publisher {
         await this.negotiate();
       }
     });
+  }
+
+  // Simulcast, with temporal layers if the browser takes them (else it throws).
+  addVideo(track) {
+    for (const temporal of [true, false]) {
+      try {
+        const sendEncodings = layers(this.videoKbps, temporal);
+        return this.pc.addTransceiver(track, { direction: 'sendonly', sendEncodings });
+      } catch (e) {
+        if (!temporal) throw e;
+      }
+    }
   }
 
   // ICE restart: a new offer with new credentials (a network change, a failed path).

@@ -101,7 +101,8 @@ function installAgent() {
         'totalSamplesReceived', 'concealedSamples', 'audioLevel', 'totalAudioEnergy',
         'totalSamplesDuration', 'trackIdentifier'];
     const OUT_KEYS = ['ssrc', 'packetsSent', 'bytesSent', 'framesEncoded', 'frameWidth',
-        'frameHeight', 'nackCount', 'pliCount', 'firCount', 'qualityLimitationReason'];
+        'frameHeight', 'nackCount', 'pliCount', 'firCount', 'qualityLimitationReason', 'rid',
+        'scalabilityMode', 'framesPerSecond'];
 
     // A server offer on the subscribe connection: answered in order, one at a time.
     const onOffer = (sdp) => {
@@ -228,8 +229,10 @@ function installAgent() {
 
     // getUserMedia, then the publish offer (sendonly) and the server's answer. With
     // videoCodec (e.g. 'H264'), the video transceiver is limited to that codec (and RTX)
-    // with setCodecPreferences. { ok, stage, message, videoPreferences }
-    A.publish = async ({ width, height, frameRate, videoCodec }) => {
+    // with setCodecPreferences; with sendEncodings, video is sent with them (simulcast),
+    // without their scalabilityMode if the browser refuses it.
+    // { ok, stage, message, videoPreferences }
+    A.publish = async ({ width, height, frameRate, videoCodec, sendEncodings }) => {
         try {
             A.stream = await bounded(navigator.mediaDevices.getUserMedia(
                 { audio: true, video: { width, height, frameRate } }), 10000, 'getUserMedia');
@@ -240,7 +243,19 @@ function installAgent() {
             A.pub = new RTCPeerConnection({ iceServers: [] });
             watch(A.pub, 'publish', A.pubStates);
             for (const track of [...A.stream.getAudioTracks(), ...A.stream.getVideoTracks()]) {
-                const t = A.pub.addTransceiver(track, { direction: 'sendonly', streams: [A.stream] });
+                const init = { direction: 'sendonly', streams: [A.stream] };
+                let t;
+                if (track.kind === 'video' && sendEncodings) {
+                    try {
+                        t = A.pub.addTransceiver(track, Object.assign({ sendEncodings }, init));
+                    } catch (e) {
+                        console.log(`sendEncodings refused (${errText(e)}): without scalabilityMode`);
+                        const plain = sendEncodings.map((e) => Object.assign({}, e, { scalabilityMode: undefined }));
+                        t = A.pub.addTransceiver(track, Object.assign({ sendEncodings: plain }, init));
+                    }
+                } else {
+                    t = A.pub.addTransceiver(track, init);
+                }
                 if (track.kind !== 'video' || !videoCodec) continue;
                 const prefs = videoPreferences(videoCodec);
                 if (prefs.error) {
@@ -384,7 +399,8 @@ function installAgent() {
                         const o = pick(s, OUT_KEYS);
                         const c = s.codecId && byId.get(s.codecId);
                         if (c) o.codec = c.mimeType;
-                        // Simulcast would give several per kind; sum the bytes.
+                        // Simulcast gives several per kind: each in `layers`, bytes summed.
+                        if (s.rid) (out.layers = out.layers || []).push(o);
                         const prev = out.sent[s.kind];
                         if (prev) prev.bytesSent = (prev.bytesSent || 0) + (o.bytesSent || 0);
                         else out.sent[s.kind] = o;

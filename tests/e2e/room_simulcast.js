@@ -1,0 +1,128 @@
+'use strict';
+// e2e.room_simulcast: one publisher sends simulcast video, two subscribers each get the
+// layer the server chooses for them. Pages of one headless Chromium; the room's
+// video_kbps is 1200.
+//
+//   publish     P publishes its fake camera (640x360) with two encodings, as the web
+//               client does: rid "l" at half resolution (at most 250 kbps) and rid "h" at
+//               full resolution, both VP8 with temporal layers (L1T3) when Chromium takes
+//               them. The answer receives both (a=simulcast:recv l;h); within 30 s P
+//               sends both layers (its outbound-rtp per rid), the top one at more than
+//               1.5 times the low one, and S1 and S2 decode P's video at 640 wide (the
+//               top layer, the default).
+//   down        S1 sends prefs max_video_kbps half way between the two layers' rates
+//               (the low layer fits, the top one does not): within 10 s S1 decodes 320 wide
+//               frames; over the next 3 s S1's framesDecoded grows (by at least 20) at 320
+//               wide while S2's grows at 640 wide.
+//   up          S1 sends max_video_kbps 0 (no limit): within 10 s S1 decodes at 640 wide
+//               again, and over 3 s both grow at 640.
+// The switches happen on keyframes the server asks the publisher for (PLI on the layer's
+// SSRC); sequence numbers and picture ids stay continuous (else the decoder would stall
+// and framesDecoded would stop growing).
+// See lib/room.js (Node side) and lib/room_agent.js (in the pages).
+const { log, sleep } = require('./lib/harness');
+const { launchChromium } = require('./lib/browsers');
+const { runRoomTest, StageError, waitFor, findRecv, num } = require('./lib/room');
+
+const VIDEO_KBPS = 1200;
+const CAMERA = { width: 640, height: 360, frameRate: 30 };
+const ENCODINGS = [
+    { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 250000, scalabilityMode: 'L1T3' },
+    { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: VIDEO_KBPS * 1000, scalabilityMode: 'L1T3' },
+];
+const START_MS = 30000;     // both layers up and the top one decoded
+const SWITCH_MS = 10000;    // a switch (a keyframe asked and received) within this
+const WINDOW_MS = 3000;
+const MIN_FRAMES = 20;      // frames decoded in a window, at least (15 fps or more sent)
+
+// What rx decodes of P's video: frames and width.
+async function video(rx, from) {
+    const r = findRecv(await rx.stats(), from.id, 'video');
+    return { frames: num(r, 'framesDecoded'), width: num(r, 'frameWidth') };
+}
+
+// P's outbound layers by rid: { rid: { bytes, width, at } }.
+async function layers(p) {
+    const st = await p.stats();
+    const out = {};
+    for (const l of st.layers || []) out[l.rid] = { bytes: l.bytesSent || 0, width: l.frameWidth || 0, at: st.at };
+    return out;
+}
+
+async function request(stage, p, msg) {
+    const r = await p.call('request', msg);
+    if (!r.ok) throw new StageError(stage, `${p.name}: ${JSON.stringify(msg)} refused: ${r.message}`);
+    log(`${p.name}: ${JSON.stringify(msg)} acknowledged`);
+}
+
+// Waits until every receiver decodes P's video at the width it expects.
+async function waitWidths(stage, P, want, ms) {
+    const t0 = Date.now();
+    const seen = new Map();
+    await waitFor(stage, want.map(([rx, w]) => `${rx.name} decoding ${P.name} at ${w} wide`).join(', '),
+                  ms, async () => {
+        for (const [rx] of want) seen.set(rx, await video(rx, P));
+        return want.every(([rx, w]) => seen.get(rx).width === w);
+    }, async () => want.map(([rx]) => `${rx.name}: ${JSON.stringify(seen.get(rx))}`).join('; '));
+    log(`${stage}: ${want.map(([rx, w]) => `${rx.name} at ${w}`).join(', ')} after ${Date.now() - t0} ms`);
+}
+
+// Over WINDOW_MS every receiver's framesDecoded grows by MIN_FRAMES at its width.
+async function checkWindow(stage, P, want) {
+    const before = new Map();
+    for (const [rx] of want) before.set(rx, await video(rx, P));
+    await sleep(WINDOW_MS);
+    const problems = [];
+    for (const [rx, w] of want) {
+        const a = before.get(rx), b = await video(rx, P);
+        log(`${stage}: ${rx.name} <- ${P.name}: ${b.frames - a.frames} frames in ${WINDOW_MS} ms at ${b.width} wide`);
+        if (b.frames - a.frames < MIN_FRAMES) problems.push(`${rx.name}: ${b.frames - a.frames} frames decoded in ${WINDOW_MS} ms (want ${MIN_FRAMES})`);
+        if (b.width !== w) problems.push(`${rx.name}: frames ${b.width} wide (want ${w})`);
+    }
+    if (problems.length) throw new StageError(stage, problems.join('; '));
+}
+
+runRoomTest('room_simulcast', async (ctx) => {
+    const cb = await ctx.launch('chromium', launchChromium);
+    const P = await ctx.participant(cb, 'P');
+    const S1 = await ctx.participant(cb, 'S1');
+    const S2 = await ctx.participant(cb, 'S2');
+    for (const p of [P, S1, S2]) await p.connect();
+    await P.publish(Object.assign({ sendEncodings: ENCODINGS }, CAMERA));
+    const sdp = await P.call('sdps');
+    if (!/^a=simulcast:recv l;h\r?$/m.test(sdp.pubAnswer || ''))
+        throw new StageError('publish answer', 'no a=simulcast:recv l;h in the answer');
+    await P.waitConnected('pub');
+    for (const s of [S1, S2]) {
+        await s.waitSubscribed([P]);
+        await s.waitConnected('sub');
+    }
+
+    // publish: both layers sent, the top one decoded by both, and fast enough that the
+    // low budget below leaves it out.
+    let rate = {};
+    await waitFor('publish', `${P.name} sending both layers, the top one at 1.5 times the low one`,
+                  START_MS, async () => {
+        const a = await layers(P);
+        await sleep(2000);
+        const b = await layers(P);
+        rate = {};
+        for (const rid of Object.keys(b)) {
+            rate[rid] = a[rid] ? Math.round((b[rid].bytes - a[rid].bytes) * 8 / (b[rid].at - a[rid].at)) : 0;
+        }
+        return rate.l > 0 && rate.h > 1.5 * rate.l;
+    }, async () => `outbound kbps by rid: ${JSON.stringify(rate)}; ${JSON.stringify(await layers(P))}`);
+    log(`publish: outbound kbps by rid ${JSON.stringify(rate)}; layers ${JSON.stringify(await layers(P))}`);
+    await waitWidths('publish', P, [[S1, 640], [S2, 640]], START_MS);
+
+    // down: S1 to the low layer, S2 stays on the top one.
+    const budget = Math.round((rate.l + rate.h) / 2);
+    await request('down', S1, { type: 'prefs', max_video_kbps: budget });
+    await waitWidths('down', P, [[S1, 320]], SWITCH_MS);
+    await checkWindow('down', P, [[S1, 320], [S2, 640]]);
+
+    // up: no limit, S1 back on the top layer.
+    await request('up', S1, { type: 'prefs', max_video_kbps: 0 });
+    await waitWidths('up', P, [[S1, 640]], SWITCH_MS);
+    await checkWindow('up', P, [[S1, 640], [S2, 640]]);
+}, { room: { video_kbps: VIDEO_KBPS } });
