@@ -106,8 +106,19 @@ struct link {
     out_t *pad; /* NULL: to be found */
 };
 
+/* The SSRCs of an ended simulcast track's layer, for the next track on the same m-line:
+ * a browser sends the rid extension only until the SSRC is acknowledged (a receiver
+ * report), and keeps its SSRCs when the m-line sends again (a camera turned back on). */
+typedef struct known_layer {
+    uint32_t publisher;
+    char mid[33], rid[ROUTER_RID_MAX];
+    uint32_t ssrc, rtx_ssrc;
+} known_layer_t;
+
 struct router {
     router_out_t out;
+    known_layer_t *known;
+    size_t n_known, cap_known;
     link_t **links;
     size_t n_links, cap_links;
     track_t **tracks;
@@ -154,6 +165,7 @@ void router_free(router_t *r)
         free(r->links[i]);
     }
     free(r->links);
+    free(r->known);
     free(r);
 }
 
@@ -750,6 +762,58 @@ void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uin
 
 /* -- control */
 
+/* Layers of simulcast tracks whose SSRCs are not learnt yet take those an ended track
+ * of the same publisher, m-line and rid had (the entry is used up). */
+static void adopt_known(router_t *r)
+{
+    for (size_t k = 0; k < r->n_known;) {
+        known_layer_t *kl = &r->known[k];
+        bool used = false;
+        for (size_t i = 0; i < r->n_tracks && !used; i++) {
+            track_t *t = r->tracks[i];
+            if (t->spec.publisher != kl->publisher || t->spec.nlayers < 2 ||
+                strcmp(t->spec.mid, kl->mid) != 0)
+                continue;
+            for (size_t l = 0; l < t->nlayers && !used; l++) {
+                if (t->layers[l].ssrc || strcmp(t->spec.rids[l], kl->rid) != 0) continue;
+                t->layers[l].ssrc = kl->ssrc;
+                t->layers[l].rtx_ssrc = kl->rtx_ssrc;
+                used = true;
+            }
+        }
+        if (used)
+            r->known[k] = r->known[--r->n_known];
+        else
+            k++;
+    }
+}
+
+/* Remembers the learnt SSRCs of a simulcast track that ends (control plane). */
+static void remember_layers(router_t *r, const track_t *t)
+{
+    for (size_t l = 0; t->spec.nlayers >= 2 && l < t->nlayers; l++) {
+        if (!t->layers[l].ssrc) continue;
+        size_t k = 0;
+        while (k < r->n_known && !(r->known[k].publisher == t->spec.publisher &&
+                                   !strcmp(r->known[k].mid, t->spec.mid) &&
+                                   !strcmp(r->known[k].rid, t->spec.rids[l])))
+            k++;
+        if (k == r->n_known) {
+            if (r->n_known == r->cap_known) {
+                r->cap_known = r->cap_known ? 2 * r->cap_known : 4;
+                r->known = xrealloc(r->known, r->cap_known * sizeof *r->known);
+            }
+            r->n_known++;
+        }
+        known_layer_t *kl = &r->known[k];
+        kl->publisher = t->spec.publisher;
+        memcpy(kl->mid, t->spec.mid, sizeof kl->mid);
+        memcpy(kl->rid, t->spec.rids[l], sizeof kl->rid);
+        kl->ssrc = t->layers[l].ssrc;
+        kl->rtx_ssrc = t->layers[l].rtx_ssrc;
+    }
+}
+
 int router_add_track(router_t *r, const router_track_t *spec)
 {
     size_t l;
@@ -772,6 +836,7 @@ int router_add_track(router_t *r, const router_track_t *spec)
         r->tracks = xrealloc(r->tracks, r->cap_tracks * sizeof *r->tracks);
     }
     r->tracks[r->n_tracks++] = t;
+    if (simulcast) adopt_known(r);
     return 0;
 }
 
@@ -798,7 +863,9 @@ void router_remove_track(router_t *r, uint32_t id)
 {
     for (size_t i = 0; i < r->n_tracks; i++) {
         if (r->tracks[i]->spec.id == id) {
+            remember_layers(r, r->tracks[i]);
             drop_track_at(r, i, true);
+            adopt_known(r);
             return;
         }
     }
@@ -897,6 +964,12 @@ void router_set_layer(router_t *r, uint32_t track, uint32_t subscriber, unsigned
 
 void router_remove_endpoint(router_t *r, uint32_t ep)
 {
+    for (size_t k = 0; k < r->n_known;) {
+        if (r->known[k].publisher == ep)
+            r->known[k] = r->known[--r->n_known];
+        else
+            k++;
+    }
     for (size_t i = 0; i < r->n_tracks;) {
         if (r->tracks[i]->spec.publisher == ep)
             drop_track_at(r, i, true);

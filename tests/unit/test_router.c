@@ -968,6 +968,32 @@ static void test_simulcast_two_subscribers(void)
     router_free(r);
 }
 
+/* A camera turned off and on again: the m-line's new track gets the SSRCs the ended one
+ * learnt (the browser sends no more rids for them); another m-line does not. */
+static void test_simulcast_track_restart(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = simulcast_track();
+    CHECK_INT(router_add_track(r, &t), 0);
+    send_vp8(r, 100, 0xC0, "lo", true, 10, 1, 0, false, 10);
+    send_vp8(r, 900, 0xC1, "hi", true, 500, 1, 0, false, 10);
+    router_remove_track(r, 30);
+    router_track_t other = simulcast_track();
+    other.id = 31;
+    strcpy(other.mid, "2");
+    CHECK_INT(router_add_track(r, &other), 0);
+    t.id = 32;
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s1 = sub_of(32, SUB, 0x6000), s2 = sub_of(31, SUB2, 0x7000);
+    CHECK_INT(router_subscribe(r, &s1, 20), 0);
+    CHECK_INT(router_subscribe(r, &s2, 20), 0);
+    n_sent = 0;
+    send_vp8(r, 901, 0xC1, NULL, true, 501, 2, 0, false, 30);
+    CHECK_INT(count_to(SUB), 1);
+    CHECK_INT(count_to(SUB2), 0);
+    router_free(r);
+}
+
 /* L1T3 (TID 0 2 1 2 0 ...) at temporal layer 0: only TID 0 goes out, with gapless
  * sequence numbers and PictureIDs; back up to 2, forwarding resumes at the next TID 0
  * (a TID 2 picture before it is not a sync point), or at a Y picture. */
@@ -1096,6 +1122,7 @@ int main(void)
     test_transport_cc_and_probing();
     test_simulcast_switching();
     test_simulcast_two_subscribers();
+    test_simulcast_track_restart();
     test_temporal_layers();
     test_layer_rates();
     TEST_END();
