@@ -43,17 +43,26 @@ class AuthTest(ServerTestCase):
         self.assertIn("no password", r.stderr)
 
     async def test_hashed_password(self):
-        c = await self.client("wrong")
-        await c.send({"type": "join", "room": "hashed", "name": "Eve", "password": "nope"})
-        await c.expect_error("unauthorized", "wrong password")
+        inside, _ = await self.joined_client("hashed", "Ana", password="s3same")
+        other, _ = await self.joined_client("plain", "Omar")
+        for pw, word in (("nope", "wrong password"), (None, "needs a password")):
+            c = await self.client("wrong")
+            await c.send(dict({"type": "join", "room": "hashed", "name": "Eve"},
+                              **({"password": pw} if pw else {})))
+            await c.expect_error("unauthorized", word)
+            await c.expect_closed()
+        for x in (inside, other):             # nobody saw Eve
+            await x.expect_silence()
+            await x.assert_open()
         c = await self.client("right")
-        await c.send({"type": "join", "room": "hashed", "name": "Ana", "password": "s3same"})
+        await c.send({"type": "join", "room": "hashed", "name": "Ben", "password": "s3same"})
         await c.expect("joined")
+        self.assertEqual((await inside.expect("peer_joined"))["peer"]["name"], "Ben")
 
     async def test_tokens(self):
         cfg = self.server.config_path
         t = token(cfg, "hashed", "Camille")
-        c = await self.client("token")   # no password needed; the token's name is used
+        holder = c = await self.client("token")   # no password needed; the token's name
         await c.send({"type": "join", "room": "hashed", "name": "Whoever", "token": t})
         j = await c.expect("joined")
         self.assertEqual(j["self"]["name"], "Camille")
@@ -67,6 +76,8 @@ class AuthTest(ServerTestCase):
         c = await self.client("elsewhere")   # a token is for its room only
         await c.send({"type": "join", "room": "plain", "name": "X", "token": t})
         await c.expect_error("unauthorized", "hashed")
+        await holder.expect_silence()          # refused tokens touched nobody inside
+        await holder.assert_open()
         r = sobre("token", "-c", cfg, "hashed", "X", "admin")
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown role", r.stderr)

@@ -15,6 +15,8 @@ import websockets
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sobre_harness as harness  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "sdp")
 from sobre_harness import ServerTestCase  # noqa: E402
 
 
@@ -49,11 +51,47 @@ class FrameSizeTest(ServerTestCase):
         await b.expect_silence()
 
     async def test_oversized_garbage_before_join(self):
+        other, _ = await self.joined_client("ailleurs", "Omar")
         c = await self.client()
         await c.send_raw("y" * 70000)
         await c.expect_error("too_large")
         await c.expect_closed()
         await self.joined_client("r", "Ana")
+        await other.expect_silence()
+        await other.assert_open()
+
+    async def test_oversized_sdp_closes_only_its_session(self):
+        a, ja = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        other, _ = await self.joined_client("ailleurs", "Omar")
+        await a.expect("peer_joined")
+        sdp = "v=0\r\n" + "a=x-pad:" + "p" * 70000 + "\r\n"
+        await a.send({"type": "publish", "id": "big", "sdp": sdp})
+        await a.expect_error("too_large", "65536")
+        await a.expect_closed()
+        self.assertEqual((await b.expect("peer_left"))["id"], ja["self"]["id"])
+        await b.assert_open()
+        await other.expect_silence()
+        await other.assert_open()
+
+    async def test_too_many_m_lines_are_refused(self):
+        """More than 16 m-lines (SDP_MAX_MEDIA) in one offer: sdp_rejected naming the
+        count and the limit; the session and the others go on."""
+        a, _ = await self.joined_client("r", "Ana")
+        b, _ = await self.joined_client("r", "Ben")
+        await a.expect("peer_joined")
+        with open(os.path.join(DATA, "chrome_publish.sdp")) as f:
+            good = f.read().replace("\r\n", "\n")
+        head, first = good.split("\nm=")[0], good.split("\nm=")[1]
+        mid = [l for l in first.split("\n") if l.startswith("a=mid:")][0]
+        sections = ["m=" + first.replace(mid, "a=mid:x%d" % i).rstrip("\n") for i in range(17)]
+        sdp = "\r\n".join([head] + sections).replace("\n", "\r\n") + "\r\n"
+        await a.send({"type": "publish", "id": "many", "sdp": sdp})
+        msg = await a.expect_error("sdp_rejected", "too many m-lines", "17", "16", id="many")
+        await a.assert_open()
+        await b.expect_silence()
+        await b.assert_open()
+        del msg
 
     async def test_60k_frame_with_too_long_text_is_a_plain_bad_request(self):
         a, _ = await self.joined_client("r", "Ana")
@@ -144,6 +182,13 @@ class RoomUnknownTest(ServerTestCase):
         await c.expect_closed()
         _, j = await self.joined_client("petite", "Ana")
         self.assertEqual(j["room"], "petite")
+        # Those already in a room saw nothing of the refusal.
+        other, _ = await self.joined_client("radio", "Ben")
+        c = await self.client()
+        await c.send({"type": "join", "room": "nowhere", "name": "Eve", "id": 2})
+        await c.expect_error("room_unknown", id=2)
+        await other.expect_silence()
+        await other.assert_open()
 
 
 class ServerFullParticipantsTest(ServerTestCase):
@@ -157,6 +202,9 @@ class ServerFullParticipantsTest(ServerTestCase):
             await c.send({"type": "join", "room": room, "name": "Chloé", "id": room})
             await c.expect_error("server_full", id=room)
             await c.expect_closed()
+        for x in self.clients[:2]:                # the two inside saw nothing of it
+            await x.expect_silence()
+            await x.assert_open()
         await a.send({"type": "leave"})
         await a.expect_closed(allow=("bye", "ok"))
         await eventually_join(self, "r3", "Dan")
@@ -197,6 +245,8 @@ class PerAddressTest(ServerTestCase):
         self.assertIn("connections", msg["message"])
         self.assertIn("3", msg["message"])
         await extra.expect_closed()
+        for h in held:                         # the open ones are unaffected
+            await h.assert_open()
         await held[0].close()                  # a place frees up
         await asyncio.sleep(0.2)
         again = await self.client("again")
@@ -226,6 +276,7 @@ class PerAddressTest(ServerTestCase):
         del held
 
     async def test_password_guessing_is_slowed(self):
+        lobby = await self.client("lobby")     # connected from the same address
         for i in range(4):
             c = await self.client("guess%d" % i)
             await c.send({"type": "join", "room": "secret", "name": "G",
@@ -237,6 +288,14 @@ class PerAddressTest(ServerTestCase):
         msg = await c.expect_error("rate_limited", "join attempts", "4")
         await c.expect_closed()
         del msg
+        await lobby.assert_open()
+        # Another address (behind the local proxy) joins with the password at once.
+        ws = await websockets.connect(self.server.ws_url, subprotocols=["sobre.v1"],
+                                      extra_headers={"X-Forwarded-For": "192.0.2.7"})
+        self.addAsyncCleanup(ws.close)
+        await ws.send(json.dumps({"type": "join", "room": "secret", "name": "H",
+                                  "password": "s3same"}))
+        self.assertEqual(json.loads(await asyncio.wait_for(ws.recv(), 3))["type"], "joined")
 
     async def test_a_socket_that_never_joins_is_closed(self):
         c = await self.client("idle")
