@@ -38,8 +38,9 @@ struct ice {
     int selected; /* index into peers, or -1 */
     peer_t peers[ICE_MAX_ADDRS];
     ice_stats_t stats;
-    /* Controlling side only: the check awaiting its response. */
-    bool check_pending, check_nominate;
+    /* Controlling side only: set by the first ice_build_check; the check awaiting its
+     * response. */
+    bool controlling, check_pending, check_nominate;
     uint8_t check_txid[STUN_TXID_LEN];
 };
 
@@ -351,8 +352,9 @@ int ice_handle_stun(ice_t *ice, const uint8_t *pkt, size_t len, const struct soc
         return reply_error(ice, &m, STUN_CODE_UNKNOWN_ATTR, ICE_ERR_UNKNOWN_ATTR, true, out, outcap,
                            outlen);
     }
-    if (m.present & STUN_HAS_ICE_CONTROLLED) {
-        /* Both sides controlled; a lite agent cannot take the controlling role. */
+    if (m.present & (ice->controlling ? STUN_HAS_ICE_CONTROLLING : STUN_HAS_ICE_CONTROLLED)) {
+        /* Both sides claim the same role; a lite agent cannot take the controlling role,
+         * and a controlling one (load generator) keeps it. */
         ice->stats.role_conflict++;
         return reply_error(ice, &m, STUN_CODE_ROLE_CONFLICT, ICE_ERR_ROLE_CONFLICT, true, out,
                            outcap, outlen);
@@ -385,6 +387,7 @@ int ice_build_check(ice_t *ice, bool nominate, uint64_t tiebreaker, uint8_t *out
     int n = stun_build_binding_request(out, outcap, &req);
     if (n < 0) return ICE_ERR_NOSPACE;
     memcpy(ice->check_txid, req.txid, sizeof req.txid);
+    ice->controlling = true;
     ice->check_pending = true;
     ice->check_nominate = nominate;
     *outlen = (size_t)n;

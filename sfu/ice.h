@@ -171,7 +171,9 @@ void ice_get_stats(const ice_t *ice, ice_stats_t *out);
  * check is outstanding at a time; retransmitting is the caller's business (build a new
  * one). A success response refreshes consent for ice_poll like a check does on the
  * controlled side, so a controlling caller must keep checking (RFC 7675: every few
- * seconds). */
+ * seconds). Once an agent has built a check it is controlling for good: ice_handle_stun
+ * then answers the peer's own checks (a full agent, or libnice even in lite mode, sends
+ * triggered checks) when they carry ICE-CONTROLLED, and gives 487 to ICE-CONTROLLING. */
 
 /* Builds a connectivity check as the controlling agent (RFC 8445 section 7.1.3) into
  * out[0..outcap): PRIORITY, ICE-CONTROLLING with tiebreaker, USE-CANDIDATE when nominate,

@@ -33,6 +33,7 @@ typedef struct lg_opts {
     bool check; /* exit status says whether everyone got media without loss */
     bool quiet; /* no per-second lines */
     int janus_room_base;
+    const char *bind_addr; /* our UDP sockets' IPv4 address (default 127.0.0.1) */
 } lg_opts_t;
 
 /* One RTP stream received, keyed by (publisher, kind): loss from the stamp counters. */

@@ -53,6 +53,7 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
         O_DUR,
         O_PREFIX,
         O_JROOM,
+        O_BIND,
         O_CHECK,
         O_QUIET,
         O_HELP
@@ -73,6 +74,7 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
         {"duration", 1, 0, O_DUR},
         {"room-prefix", 1, 0, O_PREFIX},
         {"janus-room", 1, 0, O_JROOM},
+        {"bind", 1, 0, O_BIND},
         {"check", 0, 0, O_CHECK},
         {"quiet", 0, 0, O_QUIET},
         {"help", 0, 0, O_HELP},
@@ -89,7 +91,8 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
                      .ramp_s = 1,
                      .warmup_s = 2,
                      .room_prefix = "lg",
-                     .janus_room_base = 1000};
+                     .janus_room_base = 1000,
+                     .bind_addr = "127.0.0.1"};
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (c) {
@@ -144,6 +147,9 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
         case O_PREFIX:
             o->room_prefix = optarg;
             break;
+        case O_BIND:
+            o->bind_addr = optarg;
+            break;
         case O_JROOM:
             o->janus_room_base = atoi(optarg);
             break;
@@ -195,10 +201,14 @@ static int resolve_target(const char *hp, struct sockaddr_storage *out, socklen_
     return 0;
 }
 
-static int open_socket(lg_conn_t *c)
+static int open_socket(lg_conn_t *c, const char *addr)
 {
     c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+        fprintf(stderr, "loadgen: --bind %s: not an IPv4 address\n", addr);
+        return -1;
+    }
     socklen_t sl = sizeof sin;
     int one = 1, rcvbuf = 4 << 20;
     if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
@@ -249,8 +259,8 @@ int main(int argc, char **argv)
         p->video_ssrc = p->audio_ssrc + 1;
         p->pub.owner = p->sub.owner = p;
         p->rx = calloc((size_t)lg.n * LG_KINDS, sizeof *p->rx);
-        if (!p->rx || open_socket(&p->pub) < 0 ||
-            (lg.o.mode != LG_MODE_LIMIT && open_socket(&p->sub) < 0))
+        if (!p->rx || open_socket(&p->pub, lg.o.bind_addr) < 0 ||
+            (lg.o.mode != LG_MODE_LIMIT && open_socket(&p->sub, lg.o.bind_addr) < 0))
             goto out;
         if (lg.o.mode == LG_MODE_LIMIT) {
             p->pub.server = target;

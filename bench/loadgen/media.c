@@ -34,6 +34,7 @@ static size_t cmd_head, cmd_tail;
 static lg_counts_t sec, total, at_window;
 static lg_hist_t hist_sec, hist_window;
 static bool in_window;
+static bool trace; /* LG_TRACE: transport events on stderr */
 static uint64_t dtls_failures, ice_failures, srtp_errors;
 
 uint64_t lg_now_ms(void)
@@ -296,21 +297,40 @@ static void on_datagram(lg_t *lg, lg_conn_t *c, uint8_t *p, size_t len,
                         uint64_t now)
 {
     switch (demux_classify(p, len)) {
-    case DEMUX_STUN:
-        if (c->ice &&
-            ice_handle_response(c->ice, p, len, (const struct sockaddr *)from, fromlen, now) == 0 &&
-            ice_state(c->ice) == ICE_STATE_CONNECTED && c->dtls && c->next_dtls_ms == 0) {
+    case DEMUX_STUN: {
+        int rc = c->ice ? ice_handle_response(c->ice, p, len, (const struct sockaddr *)from,
+                                              fromlen, now)
+                        : ICE_ERR_INVAL;
+        if (rc == ICE_ERR_UNEXPECTED) { /* the peer's own check (libnice sends them) */
+            uint8_t out[512];
+            size_t outlen = 0;
+            rc = ice_handle_stun(c->ice, p, len, (const struct sockaddr *)from, fromlen, now, out,
+                                 sizeof out, &outlen);
+            if (outlen) send_raw(c, out, outlen);
+            if (rc == 0) break;
+        }
+        if (trace)
+            fprintf(stderr, "lg%d %s: STUN: %s\n", c->owner->idx,
+                    c == &c->owner->pub ? "pub" : "sub", ice_strerror(rc));
+        if (rc == 0 && ice_state(c->ice) == ICE_STATE_CONNECTED && c->dtls &&
+            c->next_dtls_ms == 0) {
             c->next_dtls_ms = 1;
             dtls_handle(c->dtls, NULL, 0, now); /* a client sends its ClientHello */
             flush_dtls(c);
         }
         break;
+    }
     case DEMUX_DTLS:
         if (!c->dtls) break;
         if (c->next_dtls_ms == 0) c->next_dtls_ms = 1;
         dtls_handle(c->dtls, p, len, now);
         flush_dtls(c);
-        if (!c->srtp && dtls_state(c->dtls) == DTLS_CONNECTED) start_dtls_srtp(c);
+        if (!c->srtp && dtls_state(c->dtls) == DTLS_CONNECTED) {
+            start_dtls_srtp(c);
+            if (trace)
+                fprintf(stderr, "lg%d: DTLS connected, SRTP %s\n", c->owner->idx,
+                        c->up ? "up" : "failed");
+        }
         if (dtls_state(c->dtls) == DTLS_FAILED && !c->owner->failed) {
             fprintf(stderr, "loadgen: participant %d: DTLS failed: %s\n", c->owner->idx,
                     dtls_error(c->dtls));
@@ -536,6 +556,7 @@ static int summary(lg_t *lg, double window_s, const loss_t *l0)
 
 int lg_media_run(lg_t *lg)
 {
+    trace = getenv("LG_TRACE") != NULL;
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     epoll_ctl(ep, EPOLL_CTL_ADD, lg->evfd, &ev);

@@ -31,10 +31,11 @@ static void put(out_t *o, const char *fmt, ...)
 static void put_transport(out_t *o, const lg_t *lg, const lg_conn_t *c, const char *setup)
 {
     put(o,
-        "c=IN IP4 127.0.0.1\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+        "c=IN IP4 %s\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
         "a=fingerprint:%s\r\na=setup:%s\r\n"
-        "a=candidate:1 1 udp 2130706431 127.0.0.1 %u typ host\r\na=end-of-candidates\r\n",
-        c->local_ufrag, c->local_pwd, dtls_cert_fingerprint(lg->cert), setup, c->port);
+        "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n",
+        lg->o.bind_addr, c->local_ufrag, c->local_pwd, dtls_cert_fingerprint(lg->cert), setup,
+        lg->o.bind_addr, c->port);
 }
 
 int lg_sdp_publish_offer(const lg_t *lg, const lg_part_t *p, char *buf, size_t cap)

@@ -48,6 +48,8 @@ static void on_text(lg_part_t *p, sig_part_t *s)
 {
     json_error_t e;
     json_t *msg = json_loadb(s->rx, s->rxlen, 0, &e);
+    if (getenv("LG_TRACE")) /* debugging a protocol: every message received */
+        fprintf(stderr, "lg%d <- %.*s\n", p->idx, (int)s->rxlen, s->rx);
     s->rxlen = 0;
     if (!json_is_object(msg)) {
         sig_error(p, "unparsable message", e.text);

@@ -676,9 +676,21 @@ static void test_controlling(const struct sockaddr_storage *client,
     CHECK_INT(ice_build_check(cli, true, 42, req, sizeof req, &reqlen), 0);
     CHECK_INT(ice_handle_response(cli, req, reqlen, from_srv, sslen(server), 30),
               ICE_ERR_UNEXPECTED);
-    /* Consent: the client's checks keep it alive; without answers it expires. */
-    CHECK_INT(ice_poll(cli, 20 + ICE_CONSENT_TIMEOUT_MS - 1), ICE_EV_NONE);
-    CHECK_INT(ice_poll(cli, 20 + ICE_CONSENT_TIMEOUT_MS), ICE_EV_CONSENT_EXPIRED);
+    /* The controlled peer's own (triggered) check is answered, not refused with 487;
+     * a peer that claims to control too gets 487. */
+    uint8_t ans[512];
+    size_t anslen = 0;
+    stun_msg_t r;
+    check_t peer = {REMOTE_UFRAG ":" LOCAL_UFRAG, REMOTE_PWD, false, STUN_ROLE_CONTROLLED};
+    CHECK_INT(send_check(cli, peer, server, 25, &r, ans, &anslen), 0);
+    CHECK_INT(r.cls, STUN_CLASS_SUCCESS);
+    peer.role = STUN_ROLE_CONTROLLING;
+    CHECK_INT(send_check(cli, peer, server, 25, &r, ans, &anslen), ICE_ERR_ROLE_CONFLICT);
+    CHECK_INT(r.error_code, STUN_CODE_ROLE_CONFLICT);
+    CHECK_INT(ice_state(cli), ICE_STATE_CONNECTED);
+    /* Consent: checks answered either way keep it alive (the last at 25); then it expires. */
+    CHECK_INT(ice_poll(cli, 25 + ICE_CONSENT_TIMEOUT_MS - 1), ICE_EV_NONE);
+    CHECK_INT(ice_poll(cli, 25 + ICE_CONSENT_TIMEOUT_MS), ICE_EV_CONSENT_EXPIRED);
     CHECK_INT(ice_build_check(cli, true, 42, req, sizeof req, &reqlen), ICE_ERR_CLOSED);
     ice_free(cli);
 
