@@ -22,7 +22,8 @@ typedef struct session session_t;
 /* What every session shares: owned by the server, outlives all sessions. */
 typedef struct session_env {
     hub_t *hub;
-    const config_t *cfg;
+    const config_t *cfg; /* replaced by a reload (server.h): read it at each use, keep no
+                            pointer into it */
     media_t *media;
     addrlimit_t *addrs;    /* per client address limits */
     session_t *all;        /* every open session (list head, maintained by this module) */
