@@ -7,29 +7,36 @@
 //               client does: rid "l" at half resolution (at most 250 kbps) and rid "h" at
 //               full resolution, both VP8 with temporal layers (L1T3) when Chromium takes
 //               them. The answer receives both (a=simulcast:recv l;h); within 30 s P
-//               sends both layers (its outbound-rtp per rid), the top one at more than
-//               1.5 times the low one, and S1 and S2 decode P's video at 640 wide (the
-//               top layer, the default).
-//   down        S1 sends prefs max_video_kbps half way between the two layers' rates
-//               (the low layer fits, the top one does not): within 10 s S1 decodes 320 wide
+//               sends both layers (its outbound-rtp per rid), the top one above 200 kbps,
+//               and S1 and S2 decode P's video at 640 wide (the top layer, the default).
+//   down        S1 sends prefs max_video_kbps 150 (the low layer, capped at 100 kbps,
+//               fits; the top one does not): within 10 s S1 decodes 320 wide
 //               frames; over the next 3 s S1's framesDecoded grows (by at least 20) at 320
 //               wide while S2's grows at 640 wide.
+//   temporal    (when P's low layer reports scalabilityMode L1T3) S1 sends
+//               max_video_kbps 0.7 times the low layer's rate (measured over 2 s): its
+//               lower temporal layers fit, all three do not; within 10 s, over 3 s, S1
+//               decodes at 320 wide at most 0.7 times S2's frame rate, and at least 5
+//               frames (the picture ids it gets have no gaps, or its decoder would stall).
 //   up          S1 sends max_video_kbps 0 (no limit): within 10 s S1 decodes at 640 wide
 //               again, and over 3 s both grow at 640.
+// Then the same with a Firefox page F publishing (P leaves).
 // The switches happen on keyframes the server asks the publisher for (PLI on the layer's
 // SSRC); sequence numbers and picture ids stay continuous (else the decoder would stall
 // and framesDecoded would stop growing).
 // See lib/room.js (Node side) and lib/room_agent.js (in the pages).
 const { log, sleep } = require('./lib/harness');
-const { launchChromium } = require('./lib/browsers');
+const { launchChromium, launchFirefox } = require('./lib/browsers');
 const { runRoomTest, StageError, waitFor, findRecv, num } = require('./lib/room');
 
 const VIDEO_KBPS = 1200;
 const CAMERA = { width: 640, height: 360, frameRate: 30 };
 const ENCODINGS = [
-    { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 250000, scalabilityMode: 'L1T3' },
+    { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 100000, scalabilityMode: 'L1T3' },
     { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: VIDEO_KBPS * 1000, scalabilityMode: 'L1T3' },
 ];
+const LOW_BUDGET_KBPS = 150;
+const TOP_MIN_KBPS = 200;
 const START_MS = 30000;     // both layers up and the top one decoded
 const SWITCH_MS = 10000;    // a switch (a keyframe asked and received) within this
 const WINDOW_MS = 3000;
@@ -45,7 +52,10 @@ async function video(rx, from) {
 async function layers(p) {
     const st = await p.stats();
     const out = {};
-    for (const l of st.layers || []) out[l.rid] = { bytes: l.bytesSent || 0, width: l.frameWidth || 0, at: st.at };
+    for (const l of st.layers || []) {
+        out[l.rid] = { bytes: l.bytesSent || 0, width: l.frameWidth || 0, at: st.at,
+                       mode: l.scalabilityMode || null };
+    }
     return out;
 }
 
@@ -82,12 +92,35 @@ async function checkWindow(stage, P, want) {
     if (problems.length) throw new StageError(stage, problems.join('; '));
 }
 
-runRoomTest('room_simulcast', async (ctx) => {
-    const cb = await ctx.launch('chromium', launchChromium);
-    const P = await ctx.participant(cb, 'P');
-    const S1 = await ctx.participant(cb, 'S1');
-    const S2 = await ctx.participant(cb, 'S2');
-    for (const p of [P, S1, S2]) await p.connect();
+// kbps of each layer over ms.
+async function rates(P, ms) {
+    const a = await layers(P);
+    await sleep(ms);
+    const b = await layers(P);
+    const rate = {};
+    for (const rid of Object.keys(b))
+        rate[rid] = a[rid] ? Math.round((b[rid].bytes - a[rid].bytes) * 8 / (b[rid].at - a[rid].at)) : 0;
+    return rate;
+}
+
+// Over WINDOW_MS, S1's frame rate from P is at most 0.7 times S2's, S1 at 320 wide.
+async function checkTemporal(P, S1, S2) {
+    const stage = 'temporal';
+    let last = '';
+    await waitFor(stage, `${S1.name} decoding ${P.name} at a lower frame rate than ${S2.name}`, SWITCH_MS,
+                  async () => {
+        const a1 = await video(S1, P), a2 = await video(S2, P);
+        await sleep(WINDOW_MS);
+        const b1 = await video(S1, P), b2 = await video(S2, P);
+        const f1 = b1.frames - a1.frames, f2 = b2.frames - a2.frames;
+        last = `${S1.name}: ${f1} frames at ${b1.width} wide, ${S2.name}: ${f2} frames in ${WINDOW_MS} ms`;
+        log(`${stage}: ${last}`);
+        return b1.width === 320 && f1 >= 5 && f1 <= 0.7 * f2;
+    }, async () => last);
+}
+
+// P publishes simulcast; S1 is moved down to the low layer and back up, S2 stays on top.
+async function scenario(P, S1, S2) {
     await P.publish(Object.assign({ sendEncodings: ENCODINGS }, CAMERA));
     const sdp = await P.call('sdps');
     if (!/^a=simulcast:recv l;h\r?$/m.test(sdp.pubAnswer || ''))
@@ -101,28 +134,48 @@ runRoomTest('room_simulcast', async (ctx) => {
     // publish: both layers sent, the top one decoded by both, and fast enough that the
     // low budget below leaves it out.
     let rate = {};
-    await waitFor('publish', `${P.name} sending both layers, the top one at 1.5 times the low one`,
+    await waitFor('publish', `${P.name} sending both layers, the top one above ${TOP_MIN_KBPS} kbps`,
                   START_MS, async () => {
-        const a = await layers(P);
-        await sleep(2000);
-        const b = await layers(P);
-        rate = {};
-        for (const rid of Object.keys(b)) {
-            rate[rid] = a[rid] ? Math.round((b[rid].bytes - a[rid].bytes) * 8 / (b[rid].at - a[rid].at)) : 0;
-        }
-        return rate.l > 0 && rate.h > 1.5 * rate.l;
+        rate = await rates(P, 2000);
+        return rate.l > 0 && rate.h > TOP_MIN_KBPS;
     }, async () => `outbound kbps by rid: ${JSON.stringify(rate)}; ${JSON.stringify(await layers(P))}`);
     log(`publish: outbound kbps by rid ${JSON.stringify(rate)}; layers ${JSON.stringify(await layers(P))}`);
     await waitWidths('publish', P, [[S1, 640], [S2, 640]], START_MS);
 
     // down: S1 to the low layer, S2 stays on the top one.
-    const budget = Math.round((rate.l + rate.h) / 2);
-    await request('down', S1, { type: 'prefs', max_video_kbps: budget });
+    await request('down', S1, { type: 'prefs', max_video_kbps: LOW_BUDGET_KBPS });
     await waitWidths('down', P, [[S1, 320]], SWITCH_MS);
     await checkWindow('down', P, [[S1, 320], [S2, 640]]);
+
+    // temporal: S1 on the low layer's lower temporal layers.
+    if ((await layers(P)).l.mode === 'L1T3') {
+        const low = (await rates(P, 2000)).l;
+        await request('temporal', S1, { type: 'prefs', max_video_kbps: Math.round(0.7 * low) });
+        await checkTemporal(P, S1, S2);
+    } else {
+        log(`temporal: not checked, ${P.name}'s low layer has no L1T3: ${JSON.stringify(await layers(P))}`);
+    }
 
     // up: no limit, S1 back on the top layer.
     await request('up', S1, { type: 'prefs', max_video_kbps: 0 });
     await waitWidths('up', P, [[S1, 640]], SWITCH_MS);
     await checkWindow('up', P, [[S1, 640], [S2, 640]]);
+}
+
+runRoomTest('room_simulcast', async (ctx) => {
+    const cb = await ctx.launch('chromium', launchChromium);
+    const P = await ctx.participant(cb, 'P');
+    const S1 = await ctx.participant(cb, 'S1');
+    const S2 = await ctx.participant(cb, 'S2');
+    for (const p of [P, S1, S2]) await p.connect();
+    await scenario(P, S1, S2);
+
+    // The same with Firefox publishing (P leaves first).
+    await P.call('leave');
+    await P.call('close');
+    P.left = true;
+    const fb = await ctx.launch('firefox', launchFirefox);
+    const F = await ctx.participant(fb, 'F');
+    await F.connect();
+    await scenario(F, S1, S2);
 }, { room: { video_kbps: VIDEO_KBPS } });
