@@ -968,6 +968,38 @@ static void test_simulcast_two_subscribers(void)
     router_free(r);
 }
 
+/* H.264 simulcast: spatial switches on IDR pictures only, sequence numbers gapless. */
+static void test_simulcast_h264(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = simulcast_track();
+    t.codec[102] = ROUTER_CODEC_H264;
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(30, SUB, 0x6000);
+    s.pt_map[102] = 102;
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    static const uint8_t idr[] = {0x65, 0x88, 0x84, 0x00}, delta[] = {0x41, 0x9a, 0x02, 0x00};
+    n_sent = 0;
+    send_layer(r, 102, 100, 0, 0xC0, "lo", false, delta, sizeof delta, 10); /* waits */
+    send_layer(r, 102, 101, 3000, 0xC0, "lo", false, idr, sizeof idr, 20);
+    send_layer(r, 102, 900, 3000, 0xC1, "hi", false, delta, sizeof delta, 20);
+    send_layer(r, 102, 102, 6000, 0xC0, NULL, false, delta, sizeof delta, 40);
+    send_layer(r, 102, 901, 6000, 0xC1, NULL, false, idr, sizeof idr, 40); /* switch */
+    send_layer(r, 102, 103, 9000, 0xC0, NULL, false, delta, sizeof delta, 60);
+    send_layer(r, 102, 902, 9000, 0xC1, NULL, false, delta, sizeof delta, 60);
+    CHECK_INT(count_to(SUB), 4); /* lo 101, 102; hi 901, 902 */
+    uint16_t first = 0;
+    for (size_t k = 0; k < n_sent; k++) {
+        rtp_header_t h;
+        CHECK_INT(rtp_parse(sent[k].buf, sent[k].len, &h), 0);
+        if (k == 0) first = h.seq;
+        CHECK_INT(h.seq, (uint16_t)(first + k));
+        CHECK_INT(h.ssrc, 0x6000);
+        CHECK_INT(sent[k].buf[h.payload_off], k == 0 || k == 2 ? 0x65 : 0x41);
+    }
+    router_free(r);
+}
+
 /* A camera turned off and on again: the m-line's new track gets the SSRCs the ended one
  * learnt (the browser sends no more rids for them); another m-line does not. */
 static void test_simulcast_track_restart(void)
@@ -1123,6 +1155,7 @@ int main(void)
     test_simulcast_switching();
     test_simulcast_two_subscribers();
     test_simulcast_track_restart();
+    test_simulcast_h264();
     test_temporal_layers();
     test_layer_rates();
     TEST_END();
