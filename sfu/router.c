@@ -362,6 +362,8 @@ static bool forward(router_t *r, out_t *o, const media_t *m, uint64_t now)
     o->octets += (uint32_t)h->payload_len;
     r->st.rtp_out++;
     n = downlink_stamp(o->link->dl, buf, n, cap, (int64_t)now * 1000);
+    r->st.kind_out[o->track->spec.video]++;
+    r->st.kind_out_bytes[o->track->spec.video] += n;
     r->out.end(r->out.arg, o->spec.subscriber, n, false);
     pad(r, o->link, now);
     return true;
@@ -587,6 +589,8 @@ void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint
         len = n;
     }
     r->st.rtp_in++;
+    r->st.kind_in[t->spec.video]++;
+    r->st.kind_in_bytes[t->spec.video] += len;
     account(r, t, ly, &h, now);
     bool voice;
     uint8_t level;
@@ -646,6 +650,8 @@ static void answer_nack(router_t *r, out_t *o, uint16_t seq, uint64_t now)
     o->rtx_seq++;
     r->st.retransmissions++;
     size_t sent = downlink_stamp(o->link->dl, buf, (size_t)m, cap, (int64_t)now * 1000);
+    r->st.kind_out[o->track->spec.video]++;
+    r->st.kind_out_bytes[o->track->spec.video] += sent;
     r->out.end(r->out.arg, o->spec.subscriber, sent, false);
 }
 
@@ -1106,4 +1112,11 @@ void router_tick(router_t *r, uint64_t now)
 void router_get_stats(const router_t *r, router_stats_t *out)
 {
     *out = r->st;
+    for (size_t i = 0; i < r->n_tracks; i++) {
+        const track_t *t = r->tracks[i];
+        out->tracks[t->spec.video]++;
+        out->subscriptions[t->spec.video] += t->n_outs;
+        for (size_t j = 0; t->spec.video && j < t->n_outs; j++)
+            out->paused_video += t->outs[j]->paused;
+    }
 }

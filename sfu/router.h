@@ -120,7 +120,13 @@ typedef struct router_stats {
     uint64_t twcc_in, padding_out;   /* transport-cc feedback, probe padding packets */
     uint64_t dropped_layer;          /* a packet of a temporal layer above the subscriber's */
     uint64_t layer_switches;         /* spatial switches done (on the target's keyframe) */
-} router_stats_t;
+    /* Media RTP by kind, [0] audio, [1] video: packets and plain bytes (header and
+     * payload, before SRTP) from publishers and to subscribers (retransmissions too). */
+    uint64_t kind_in[2], kind_in_bytes[2], kind_out[2], kind_out_bytes[2];
+    /* Gauges, as router_get_stats is called: tracks published and copies forwarded by
+     * kind, and video copies paused for their subscriber. */
+    uint64_t tracks[2], subscriptions[2], paused_video;
+} router_stats_t; /* only uint64_t fields: copied as an array of them across threads */
 
 /* out is copied. Aborts on allocation failure (control plane). */
 router_t *router_new(const router_out_t *out);

@@ -10,6 +10,7 @@ struct sendq {
     int fd;
     size_t len;
     uint64_t sent, dropped;
+    uint64_t committed_bytes;
     struct mmsghdr msgs[SENDQ_SLOTS];
     struct iovec iovs[SENDQ_SLOTS];
     struct sockaddr_storage addrs[SENDQ_SLOTS];
@@ -77,6 +78,7 @@ static size_t put_source(sendq_t *q, size_t i)
 void sendq_commit(sendq_t *q, size_t len, const struct sockaddr *to, socklen_t tolen)
 {
     size_t i = q->len++;
+    q->committed_bytes += len;
     memcpy(&q->addrs[i], to, tolen);
     q->iovs[i] = (struct iovec){.iov_base = q->bufs[i], .iov_len = len};
     size_t clen = put_source(q, i);
@@ -115,4 +117,9 @@ uint64_t sendq_sent(const sendq_t *q)
 uint64_t sendq_dropped(const sendq_t *q)
 {
     return q->dropped;
+}
+
+uint64_t sendq_committed_bytes(const sendq_t *q)
+{
+    return q->committed_bytes;
 }

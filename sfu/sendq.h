@@ -44,4 +44,8 @@ void sendq_flush(sendq_t *q);
 uint64_t sendq_sent(const sendq_t *q);
 uint64_t sendq_dropped(const sendq_t *q);
 
+/* Bytes of every datagram committed so far (sent or not yet): the worker charges the
+ * difference across a call to the transport it sent for. */
+uint64_t sendq_committed_bytes(const sendq_t *q);
+
 #endif

@@ -25,10 +25,11 @@
 #include "stun.h"
 #include "timers.h"
 
-#define QUEUE_LEN    256
-#define RECV_BATCH   32 /* datagrams read per wake-up, as libuv does */
-#define DATAGRAM_MAX 1500
-#define TICK_MS      ROUTER_TICK_MS
+#define QUEUE_LEN          256
+#define RECV_BATCH         32 /* datagrams read per wake-up, as libuv does */
+#define DATAGRAM_MAX       1500
+#define TICK_MS            ROUTER_TICK_MS
+#define ROUTER_STATS_WORDS (sizeof(router_stats_t) / sizeof(uint64_t))
 
 /* One participant's transport and what to do with its media. */
 typedef struct endpoint {
@@ -38,6 +39,8 @@ typedef struct endpoint {
     timers_node_t timer;
     bool up_sent;
     sendq_source_t local; /* our address its latest authenticated datagram was sent to */
+    worker_usage_t usage; /* since its latest WORKER_EV_USAGE */
+    uint64_t datagrams;   /* received and sent in that time: its share of the CPU time */
     bool echo;
     echo_map_t echo_map;
 } endpoint_t;
@@ -54,6 +57,10 @@ struct worker {
     _Atomic uint64_t datagrams_in, dropped_unknown, dropped_unverified, dropped_stun, dropped_srtp;
     _Atomic uint64_t datagrams_out, send_errors; /* copied from sendq after each flush */
     _Atomic uint32_t n_endpoints;
+    /* Written by the worker alone (stat_add), read by worker_get_stats. */
+    _Atomic uint64_t bytes_in, bytes_out, rtcp_in, rtcp_in_bytes, rtcp_out, rtcp_out_bytes;
+    _Atomic uint64_t cpu_ns;
+    _Atomic uint64_t router_stats[ROUTER_STATS_WORDS];
     /* Worker-thread state. */
     uint64_t drop_log_at, drops_unlogged; /* debug logs of drops: at most one a second */
     endpoint_t **eps;                     /* by slot; NULL when free */
@@ -62,6 +69,8 @@ struct worker {
     router_t *router;   /* forwarding between this worker's endpoints (by slot) */
     timers_t timers;
     timers_node_t tick; /* the router's periodic work */
+    uint64_t usage_at;  /* when the next WORKER_EV_USAGE are due */
+    uint64_t cpu_reported;
     sendq_t *sendq;
     /* Receive buffers, allocated once: nothing is allocated per packet. SRTP needs them
      * 32-bit aligned; DATAGRAM_MAX keeps every row so. */
@@ -74,6 +83,26 @@ struct worker {
     struct iovec iovs[RECV_BATCH];
     struct mmsghdr msgs[RECV_BATCH];
 };
+
+/* A counter with one writer, the worker: a relaxed load and store, no locked
+ * instruction on the packet path; other threads read it with a relaxed load. */
+static void stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+static uint64_t stat_get(const _Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static uint64_t now_ms(void)
 {
@@ -127,8 +156,18 @@ static endpoint_t *find_by_id(worker_t *w, uint64_t id)
     return NULL;
 }
 
+static void emit_usage(worker_t *w, endpoint_t *ep)
+{
+    worker_event_t ev = {.kind = WORKER_EV_USAGE, .worker = w->index, .id = ep->id};
+    ev.usage = ep->usage;
+    emit(w, &ev);
+    ep->usage = (worker_usage_t){0};
+    ep->datagrams = 0;
+}
+
 static void remove_endpoint(worker_t *w, endpoint_t *ep)
 {
+    if (ep->usage.bytes_in || ep->usage.bytes_out) emit_usage(w, ep);
     router_remove_endpoint(w->router, ep->slot);
     addrmap_remove_value(w->by_addr, ep->slot);
     timers_cancel(&w->timers, &ep->timer);
@@ -310,8 +349,16 @@ static void out_end(void *arg, uint32_t to, size_t len, bool rtcp)
 {
     worker_t *w = arg;
     endpoint_t *ep = w->eps[to];
+    uint64_t before = sendq_committed_bytes(w->sendq);
     /* The slot is the one out_begin returned: nothing was queued in between. */
     transport_send_slot(ep->t, sendq_slot(w->sendq), len, rtcp, w->sendq);
+    uint64_t sent = sendq_committed_bytes(w->sendq) - before;
+    ep->usage.bytes_out += sent;
+    ep->datagrams++;
+    if (rtcp && sent) {
+        stat_add(&w->rtcp_out, 1);
+        stat_add(&w->rtcp_out_bytes, sent);
+    }
 }
 
 static void out_speaking(void *arg, uint32_t track, bool speaking, uint8_t loudness)
@@ -347,6 +394,16 @@ static void out_layer_rates(void *arg, uint32_t track, const router_rates_t *rat
 }
 
 /* -- datagrams */
+
+/* ep's share of what crossed the socket: len bytes received (0: none), and what the
+ * send batch took since `before` (sendq_committed_bytes). */
+static void charge(worker_t *w, endpoint_t *ep, size_t len, uint64_t before)
+{
+    uint64_t sent = sendq_committed_bytes(w->sendq) - before;
+    ep->usage.bytes_in += len;
+    ep->usage.bytes_out += sent;
+    ep->datagrams += (len > 0) + (sent > 0);
+}
 
 /* Garbage must not flood the log: one debug line a second at most, with the count of the
  * drops it stands for. */
@@ -408,7 +465,9 @@ static void on_stun(worker_t *w, const uint8_t *pkt, size_t len, const struct so
         return;
     }
     sendq_set_source(w->sendq, local); /* the reply leaves from the address checked */
+    uint64_t before = sendq_committed_bytes(w->sendq);
     transport_on_stun(ep->t, pkt, len, from, fromlen, now, w->sendq);
+    charge(w, ep, len, before);
     if (transport_knows(ep->t, from)) {
         addrmap_put(w->by_addr, from, ep->slot);
         ep->local = *local;
@@ -436,7 +495,9 @@ static void forward(worker_t *w, endpoint_t *ep, uint8_t *pkt, size_t len, bool 
         return;
     }
     int rc = rtcp ? echo_rtcp(&ep->echo_map, pkt, len) : echo_rtp(&ep->echo_map, pkt, len);
+    uint64_t before = sendq_committed_bytes(w->sendq);
     if (rc == 0) transport_send(ep->t, pkt, len, rtcp, w->sendq);
+    charge(w, ep, 0, before);
 }
 
 static void on_datagram(worker_t *w, int i, uint64_t now)
@@ -466,11 +527,18 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
     if (kind == DEMUX_DTLS) {
         ep->local = local; /* a verified sender: its handshake replies go back the same way */
         sendq_set_source(w->sendq, &ep->local);
+        uint64_t before = sendq_committed_bytes(w->sendq);
         transport_on_dtls(ep->t, pkt, len, from, now, w->sendq);
+        charge(w, ep, len, before);
         after_activity(w, ep);
         return;
     }
     bool rtcp = kind == DEMUX_RTCP;
+    charge(w, ep, len, sendq_committed_bytes(w->sendq));
+    if (rtcp) {
+        stat_add(&w->rtcp_in, 1);
+        stat_add(&w->rtcp_in_bytes, len);
+    }
     int rc = transport_unprotect(ep->t, pkt, &len, rtcp, from, now);
     if (rc != 0) {
         w->dropped_srtp++;
@@ -501,8 +569,37 @@ static void handle_datagrams(worker_t *w)
     if (n <= 0) return;
     w->datagrams_in += (uint64_t)n;
     uint64_t now = now_ms();
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        stat_add(&w->bytes_in, w->msgs[i].msg_len);
         on_datagram(w, i, now);
+    }
+}
+
+static void publish_router_stats(worker_t *w)
+{
+    router_stats_t rs;
+    uint64_t words[ROUTER_STATS_WORDS];
+    router_get_stats(w->router, &rs);
+    memcpy(words, &rs, sizeof words);
+    for (size_t i = 0; i < ROUTER_STATS_WORDS; i++)
+        atomic_store_explicit(&w->router_stats[i], words[i], memory_order_relaxed);
+}
+
+/* The thread's CPU time since the previous report, split between the transports by the
+ * datagrams each received and sent (worker.h, WORKER_EV_USAGE). */
+static void report_usage(worker_t *w)
+{
+    uint64_t cpu = thread_cpu_ns(), spent = cpu - w->cpu_reported, datagrams = 0;
+    w->cpu_reported = cpu;
+    atomic_store_explicit(&w->cpu_ns, cpu, memory_order_relaxed);
+    for (uint32_t i = 0; i < w->eps_cap; i++)
+        if (w->eps[i]) datagrams += w->eps[i]->datagrams;
+    for (uint32_t i = 0; i < w->eps_cap; i++) {
+        endpoint_t *ep = w->eps[i];
+        if (!ep || (!ep->datagrams && !ep->usage.bytes_in && !ep->usage.bytes_out)) continue;
+        ep->usage.cpu_ns = datagrams ? spent * ep->datagrams / datagrams : 0;
+        emit_usage(w, ep);
+    }
 }
 
 static void run_timers(worker_t *w)
@@ -512,12 +609,19 @@ static void run_timers(worker_t *w)
     while ((node = timers_pop_due(&w->timers, now))) {
         if (node == &w->tick) {
             router_tick(w->router, now);
+            publish_router_stats(w);
+            if (now >= w->usage_at) {
+                report_usage(w);
+                w->usage_at = now + WORKER_USAGE_MS;
+            }
             timers_schedule(&w->timers, &w->tick, now + TICK_MS);
             continue;
         }
         endpoint_t *ep = (endpoint_t *)((char *)node - offsetof(endpoint_t, timer));
         sendq_set_source(w->sendq, &ep->local);
+        uint64_t before = sendq_committed_bytes(w->sendq);
         transport_on_timeout(ep->t, now, w->sendq);
+        charge(w, ep, 0, before);
         after_activity(w, ep);
     }
 }
@@ -550,6 +654,7 @@ static void *run(void *arg)
         run_timers(w);
         sendq_flush(w->sendq);
         w->datagrams_out = sendq_sent(w->sendq);
+        atomic_store_explicit(&w->bytes_out, sendq_committed_bytes(w->sendq), memory_order_relaxed);
         w->send_errors = sendq_dropped(w->sendq);
     }
     return NULL;
@@ -653,8 +758,19 @@ void worker_get_stats(const worker_t *w, worker_stats_t *out)
         .dropped_srtp = w->dropped_srtp,
         .datagrams_out = w->datagrams_out,
         .send_errors = w->send_errors,
+        .bytes_in = stat_get(&w->bytes_in),
+        .bytes_out = stat_get(&w->bytes_out),
+        .rtcp_in = stat_get(&w->rtcp_in),
+        .rtcp_in_bytes = stat_get(&w->rtcp_in_bytes),
+        .rtcp_out = stat_get(&w->rtcp_out),
+        .rtcp_out_bytes = stat_get(&w->rtcp_out_bytes),
+        .cpu_ns = stat_get(&w->cpu_ns),
         .transports = w->n_endpoints,
     };
+    uint64_t words[ROUTER_STATS_WORDS];
+    for (size_t i = 0; i < ROUTER_STATS_WORDS; i++)
+        words[i] = stat_get(&w->router_stats[i]);
+    memcpy(&out->router, words, sizeof words);
 }
 
 void worker_stop(worker_t *w)

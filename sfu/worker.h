@@ -72,7 +72,19 @@ typedef enum {
     WORKER_EV_LAYER_RATES,      /* video track `track`'s measured `rates` (kbps by spatial
                                    and cumulative temporal layer), at most once a second,
                                    when they moved by 10% or a layer started or stopped */
+    WORKER_EV_USAGE,            /* what transport `id` cost since its previous USAGE */
 } worker_event_kind_t;
+
+/* A transport's share of the worker, reported each WORKER_USAGE_MS while it has traffic,
+ * and once more when it goes: UDP payload bytes received from and sent to its peer, and
+ * the worker thread's CPU time of that period split between the transports in proportion
+ * to the datagrams each received and sent (the per-packet work of SRTP, copies and
+ * system calls dominates the cost of forwarding). */
+#define WORKER_USAGE_MS 1000
+typedef struct worker_usage {
+    uint64_t bytes_in, bytes_out;
+    uint64_t cpu_ns;
+} worker_usage_t;
 
 typedef struct worker_event {
     worker_event_kind_t kind;
@@ -86,6 +98,7 @@ typedef struct worker_event {
     uint32_t bps;         /* ESTIMATE */
     uint8_t source;       /* ESTIMATE: a downlink_source_t */
     router_rates_t rates; /* LAYER_RATES */
+    worker_usage_t usage; /* USAGE */
 } worker_event_t;
 
 /* Called on the worker thread after it queued an event: it must only wake the signalling
@@ -107,7 +120,11 @@ typedef struct worker_stats {
     uint64_t dropped_stun;       /* STUN that names no transport of this worker */
     uint64_t dropped_srtp;       /* SRTP that failed authentication, replay or parsing */
     uint64_t datagrams_out, send_errors;
+    uint64_t bytes_in, bytes_out; /* UDP payload bytes, every datagram */
+    uint64_t rtcp_in, rtcp_in_bytes, rtcp_out, rtcp_out_bytes; /* SRTCP datagrams */
+    uint64_t cpu_ns;                                           /* the worker thread's CPU time */
     uint32_t transports;
+    router_stats_t router; /* as of the latest router tick (ROUTER_TICK_MS) */
 } worker_stats_t;
 
 /* Binds the UDP port (IPv6 dual-stack, else IPv4) and starts the thread. Returns 0 and

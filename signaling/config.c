@@ -53,7 +53,19 @@ const char config_default_json[] = "{\n"
                                    "        \"last_n\": 4,\n"
                                    "        \"echo\": false\n"
                                    "    },\n"
-                                   "    \"rooms\": {}\n"
+                                   "    \"rooms\": {},\n"
+                                   "    \"metrics\": {\n"
+                                   "        \"access\": \"off\"\n"
+                                   "    },\n"
+                                   "    \"log\": {\n"
+                                   "        \"level\": \"info\",\n"
+                                   "        \"private_data\": false\n"
+                                   "    },\n"
+                                   "    \"footprint\": {\n"
+                                   "        \"idle_watts\": 10,\n"
+                                   "        \"watts_per_busy_core\": 10,\n"
+                                   "        \"interval_seconds\": 10\n"
+                                   "    }\n"
                                    "}\n";
 
 typedef struct ctx {
@@ -84,9 +96,17 @@ typedef struct scan {
     int line, col;
 } scan_t;
 
-enum kind { F_INT, F_BOOL, F_STR, F_ADDR, F_ADDRS, F_OBJ, F_ROOM_DEFAULTS, F_ROOMS };
+enum kind { F_INT, F_NUM, F_ENUM, F_BOOL, F_STR, F_ADDR, F_ADDRS, F_OBJ, F_ROOM_DEFAULTS, F_ROOMS };
 
 typedef struct table table_t;
+
+/* F_ENUM fields name their list of accepted strings by index (field.lo); the value is
+ * stored as the int index of the string given. */
+enum { CHOICES_METRICS_ACCESS, CHOICES_LOG_LEVEL };
+static const char *const *const choice_lists[] = {
+    [CHOICES_METRICS_ACCESS] = (const char *const[]){"off", "loopback", "token", NULL},
+    [CHOICES_LOG_LEVEL] = (const char *const[]){"error", "warn", "info", "debug", NULL},
+};
 
 typedef struct field {
     const char *key;
@@ -349,6 +369,35 @@ static int get_int(const ctx_t *ctx, const path_t *path, json_t *v, int lo, int 
     return fail_expect(ctx, path, v, expected);
 }
 
+static int get_num(const ctx_t *ctx, const path_t *path, json_t *v, int lo, int hi, double *out)
+{
+    if (json_is_number(v) && json_number_value(v) >= lo && json_number_value(v) <= hi) {
+        *out = json_number_value(v);
+        return 0;
+    }
+    char expected[64];
+    snprintf(expected, sizeof expected, "a number between %d and %d", lo, hi);
+    return fail_expect(ctx, path, v, expected);
+}
+
+static int get_choice(const ctx_t *ctx, const path_t *path, json_t *v, const char *const *choices,
+                      int *out)
+{
+    const char *str = json_string_value(v);
+    char expected[128] = "one of";
+    size_t len = strlen(expected);
+    for (int i = 0; choices[i]; i++) {
+        if (str && strcmp(str, choices[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+        int n =
+            snprintf(expected + len, sizeof expected - len, "%s \"%s\"", i ? "," : "", choices[i]);
+        if (n > 0 && (size_t)n < sizeof expected - len) len += (size_t)n;
+    }
+    return fail_expect(ctx, path, v, expected);
+}
+
 static int get_bool(const ctx_t *ctx, const path_t *path, json_t *v, bool *out)
 {
     if (!json_is_boolean(v)) return fail_expect(ctx, path, v, "true or false");
@@ -502,6 +551,10 @@ static int parse_field(const ctx_t *ctx, const path_t *path, const field_t *f, j
     switch (f->kind) {
     case F_INT:
         return get_int(ctx, path, v, f->lo, f->hi, slot);
+    case F_NUM:
+        return get_num(ctx, path, v, f->lo, f->hi, slot);
+    case F_ENUM:
+        return get_choice(ctx, path, v, choice_lists[f->lo], slot);
     case F_BOOL:
         return get_bool(ctx, path, v, slot);
     case F_STR:
@@ -617,6 +670,40 @@ static int check_auth(const ctx_t *ctx, const path_t *path, json_t *obj, void *b
 static const table_t auth_table = {auth_fields, COUNT(auth_fields), check_auth};
 static const table_t media_table = {media_fields, COUNT(media_fields), check_media};
 static const table_t limits_table = {limits_fields, COUNT(limits_fields), NULL};
+static const field_t metrics_fields[] = {
+    {"access", F_ENUM, CHOICES_METRICS_ACCESS, 0, offsetof(config_t, metrics_access), NULL},
+    {"token", F_STR, 16, STR_MAX, offsetof(config_t, metrics_token), NULL},
+};
+/* A token that would not be asked for, or an access that needs one without it, is a
+ * mistake worth stopping for: /metrics would be open or closed against the intent. */
+static int check_metrics(const ctx_t *ctx, const path_t *path, json_t *obj, void *base)
+{
+    const config_t *cfg = base;
+    bool wants = cfg->metrics_access == CONFIG_METRICS_TOKEN;
+    if (wants && !cfg->metrics_token)
+        return fail(ctx, path, "\"token\" is required when \"access\" is \"token\"");
+    if (!wants && cfg->metrics_token && json_object_get(obj, "token")) {
+        path_t at = path_key(path, "token");
+        return fail(ctx, &at, "only used when \"access\" is \"token\"");
+    }
+    if (cfg->metrics_token && strlen(cfg->metrics_token) < 16) {
+        path_t at = path_key(path, "token");
+        return fail(ctx, &at, "must be at least 16 characters (a long random string)");
+    }
+    return 0;
+}
+static const table_t metrics_table = {metrics_fields, COUNT(metrics_fields), check_metrics};
+static const field_t log_fields[] = {
+    {"level", F_ENUM, CHOICES_LOG_LEVEL, 0, offsetof(config_t, log_level), NULL},
+    {"private_data", F_BOOL, 0, 0, offsetof(config_t, log_private_data), NULL},
+};
+static const table_t log_table = {log_fields, COUNT(log_fields), NULL};
+static const field_t footprint_fields[] = {
+    {"idle_watts", F_NUM, 0, 100000, offsetof(config_t, idle_watts), NULL},
+    {"watts_per_busy_core", F_NUM, 0, 10000, offsetof(config_t, watts_per_core), NULL},
+    {"interval_seconds", F_INT, 0, 3600, offsetof(config_t, footprint_seconds), NULL},
+};
+static const table_t footprint_table = {footprint_fields, COUNT(footprint_fields), NULL};
 static const field_t root_fields[] = {
     {"listen", F_OBJ, 0, 0, 0, &listen_table},
     {"tls", F_OBJ, 0, 0, 0, &tls_table},
@@ -627,6 +714,9 @@ static const field_t root_fields[] = {
     {"room_defaults", F_ROOM_DEFAULTS, 0, 0, 0, NULL},
     {"rooms", F_ROOMS, 0, 0, 0, NULL},
     {"auth", F_OBJ, 0, 0, 0, &auth_table},
+    {"metrics", F_OBJ, 0, 0, 0, &metrics_table},
+    {"log", F_OBJ, 0, 0, 0, &log_table},
+    {"footprint", F_OBJ, 0, 0, 0, &footprint_table},
 };
 static const table_t root_table = {root_fields, COUNT(root_fields), NULL};
 
@@ -740,6 +830,7 @@ void config_free(config_t *cfg)
     free(cfg->listen_address);
     free(cfg->tls_cert);
     free(cfg->token_secret);
+    free(cfg->metrics_token);
     free(cfg->dtls_cert);
     free(cfg->dtls_key);
     free(cfg->tls_key);
@@ -778,6 +869,7 @@ int config_restart_changes(const config_t *running, const config_t *next, char *
         {"media.announce", same_announce(running, next)},
         {"media.dtls_cert", same_str(running->dtls_cert, next->dtls_cert)},
         {"media.dtls_key", same_str(running->dtls_key, next->dtls_key)},
+        {"log.level", running->log_level == next->log_level}, /* workers read it unlocked */
     };
     int n = 0;
     size_t used = 0;

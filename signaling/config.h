@@ -28,6 +28,13 @@ typedef struct config_room {
     bool echo; /* test room: each participant receives its own media back */
 } config_room_t;
 
+/* metrics.access: who may read /metrics and /status. */
+typedef enum {
+    CONFIG_METRICS_OFF,      /* 404 */
+    CONFIG_METRICS_LOOPBACK, /* from this host only, not through a proxy */
+    CONFIG_METRICS_TOKEN,    /* from anywhere with "Authorization: Bearer <metrics.token>" */
+} config_metrics_access_t;
+
 typedef struct config {
     char *listen_address; /* NULL: every interface */
     int listen_port;      /* 1..65535 */
@@ -55,6 +62,14 @@ typedef struct config {
     config_room_t room_defaults; /* template for on-demand rooms and omitted keys */
     config_room_t *rooms;        /* configured rooms, in file order */
     char *token_secret;          /* auth.token_secret: signs join tokens; NULL: none */
+
+    int metrics_access;    /* config_metrics_access_t */
+    char *metrics_token;   /* set (16+ bytes) exactly when metrics_access is TOKEN */
+    int log_level;         /* log_level_t: 0 error .. 3 debug */
+    bool log_private_data; /* names and addresses of participants in the log */
+    double idle_watts;     /* footprint: the host's idle power charged to its rooms */
+    double watts_per_core; /* footprint: power of one core kept busy */
+    int footprint_seconds; /* period of `footprint` messages, 0: none */
     size_t n_rooms;
 } config_t;
 

@@ -80,18 +80,25 @@ static int finish(struct lws *wsi)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-static int send_body(struct lws *wsi, int status, const char *type, const char *body)
+int http_reply(struct lws *wsi, int status, const char *type, const char *body, const char *header,
+               const char *value)
 {
     unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
     size_t len = strlen(body);
     if (lws_add_http_common_headers(wsi, (unsigned)status, type, len, &p, end) ||
         add_header(wsi, "cache-control:", "no-store", &p, end) ||
+        (header && add_header(wsi, header, value, &p, end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
     if (len && !lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) &&
         lws_write(wsi, (unsigned char *)body, len, LWS_WRITE_HTTP_FINAL) < 0)
         return -1;
     return finish(wsi);
+}
+
+static int send_body(struct lws *wsi, int status, const char *type, const char *body)
+{
+    return http_reply(wsi, status, type, body, NULL, NULL);
 }
 
 static int send_status(struct lws *wsi, int status, const char *text)

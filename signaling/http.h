@@ -19,6 +19,11 @@ int http_resolve(const char *root_real, const char *uri, char *out, size_t outle
 /* The Content-Type for a file name, from its extension. */
 const char *http_mime_type(const char *path);
 
+/* Answers the request with `body` (NUL-terminated) and, unless header is NULL, one more
+ * header ("name:" and value). Returns what the lws callback must return. */
+int http_reply(struct lws *wsi, int status, const char *type, const char *body, const char *header,
+               const char *value);
+
 /* Handles LWS_CALLBACK_HTTP for `uri`. `health_json` is the body of /healthz.
  * Returns what the lws callback must return. */
 int http_serve(struct lws *wsi, const char *root_real, const char *uri, size_t uri_len,

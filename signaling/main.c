@@ -23,7 +23,7 @@ static const char usage[] =
     "  -c, --config FILE       run with this config file (default: the embedded one)\n"
     "      --check-config FILE check FILE and exit: 0 if valid, 1 with the error if not\n"
     "      --default-config    print the embedded default config and exit\n"
-    "  -v, --verbose           log debug lines too\n"
+    "  -v, --verbose           log debug lines too (whatever log.level says)\n"
     "      --version           print the version and exit\n"
     "  -h, --help              print this help and exit\n";
 
@@ -132,7 +132,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "sobre: unexpected argument \"%s\"\ntry: sobre --help\n", argv[optind]);
         return 2;
     }
-    log_set_level(verbose ? LOG_DEBUG : LOG_INFO);
     config_t *cfg;
     char err[CONFIG_ERROR_MAX];
     if (config_path) {
@@ -143,6 +142,7 @@ int main(int argc, char **argv)
     } else {
         cfg = config_default();
     }
+    log_set_level(verbose ? LOG_DEBUG : (log_level_t)cfg->log_level);
     int rc = run(cfg, config_path);
     config_free(cfg);
     return rc;

@@ -488,6 +488,11 @@ int media_workers(const media_t *m)
     return m->n_workers;
 }
 
+void media_worker_stats(const media_t *m, int worker, worker_stats_t *out)
+{
+    worker_get_stats(m->workers[worker], out);
+}
+
 int media_workers_ready(const media_t *m)
 {
     return m->ready;

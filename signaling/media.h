@@ -95,6 +95,8 @@ uint32_t media_random_ssrc(void);
 int media_next_event(media_t *m, worker_event_t *ev);
 
 int media_workers(const media_t *m);
+/* Worker i's counters (worker_get_stats), 0 <= worker < media_workers. */
+void media_worker_stats(const media_t *m, int worker, worker_stats_t *out);
 int media_workers_ready(const media_t *m);
 const char *media_fingerprint(const media_t *m);
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
 #include "mem.h"
@@ -12,6 +13,7 @@ struct room {
     config_room_t caps; /* the caps it opened with (password: NULL, see hub_join) */
     peer_t **members;
     size_t n_members, cap_members;
+    footprint_t footprint;
     room_t *next;
 };
 
@@ -20,7 +22,16 @@ struct hub {
     room_t *rooms;
     size_t n_rooms, n_participants;
     unsigned long long next_peer;
+    hub_close_cb on_close;
+    void *on_close_arg;
 };
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 hub_t *hub_new(const config_t *cfg)
 {
@@ -77,6 +88,7 @@ static hub_status_t open_room(hub_t *hub, const char *name, const config_room_t 
     snprintf(r->name, sizeof r->name, "%s", name);
     r->caps = *caps;
     r->caps.password = NULL; /* checked against the current config at each join */
+    footprint_start(&r->footprint, now_ms());
     r->next = hub->rooms;
     hub->rooms = r;
     hub->n_rooms++;
@@ -165,7 +177,30 @@ void hub_leave(hub_t *hub, peer_t *peer)
         }
     }
     peer->room = NULL;
-    if (r->n_members == 0) drop_room(hub, r); /* rooms live while someone is in them */
+    if (r->n_members > 0) return;
+    if (hub->on_close) hub->on_close(hub->on_close_arg, r);
+    drop_room(hub, r); /* rooms live while someone is in them */
+}
+
+void hub_set_close_cb(hub_t *hub, hub_close_cb cb, void *arg)
+{
+    hub->on_close = cb;
+    hub->on_close_arg = arg;
+}
+
+room_t *hub_first_room(const hub_t *hub)
+{
+    return hub->rooms;
+}
+
+room_t *room_next(const room_t *room)
+{
+    return room->next;
+}
+
+footprint_t *room_footprint(room_t *room)
+{
+    return &room->footprint;
 }
 
 size_t hub_room_count(const hub_t *hub)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "footprint.h"
 
 typedef struct hub hub_t;   /* every room of the server */
 typedef struct room room_t; /* one room */
@@ -52,6 +53,18 @@ hub_status_t hub_join(hub_t *hub, const char *room_name, const char *password, u
 
 /* Removes peer from its room; a room that empties is forgotten. */
 void hub_leave(hub_t *hub, peer_t *peer);
+
+/* Called when a room closes (its last member left), before it is forgotten. */
+typedef void (*hub_close_cb)(void *arg, room_t *room);
+void hub_set_close_cb(hub_t *hub, hub_close_cb cb, void *arg);
+
+/* The open rooms, most recently opened first: for (r = hub_first_room(h); r; r =
+ * room_next(r)). Borrowed until the next join or leave. */
+room_t *hub_first_room(const hub_t *hub);
+room_t *room_next(const room_t *room);
+
+/* What the room has cost so far (footprint.h); owned by the room. */
+footprint_t *room_footprint(room_t *room);
 
 size_t hub_room_count(const hub_t *hub);
 size_t hub_participant_count(const hub_t *hub);

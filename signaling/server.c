@@ -12,9 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "http.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "room.h"
 #include "session.h"
 #include "tls.h"
@@ -22,6 +25,7 @@
 
 #define SHUTDOWN_GRACE_MS 1500
 #define TICK_MS           50
+#define FOOTPRINT_TICK_MS 1000
 
 struct server {
     const config_t *cfg;     /* the running config: boot, or the last one reloaded */
@@ -37,7 +41,16 @@ struct server {
     atomic_bool stop;
     bool shutting_down;
     lws_sorted_usec_list_t tick;
+    metrics_t *metrics;
+    long long footprint_at, footprint_sent_at; /* footprint_tick, `footprint` messages */
 };
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Per-connection data lws allocates for us. */
 typedef session_slot_t pss_t;
@@ -52,15 +65,126 @@ static void health_json(server_t *srv, char *buf, size_t len)
              media_workers_ready(srv->media));
 }
 
+/* A transport's usage goes to the server's totals and to its participant's room. */
+static void on_usage(server_t *srv, const worker_event_t *ev)
+{
+    metrics_add_usage(srv->metrics, &ev->usage);
+    peer_t *peer = session_peer_of_transport(&srv->env, ev->id);
+    if (peer && peer->room) footprint_add(room_footprint(peer->room), &ev->usage);
+}
+
 static void drain_worker_events(server_t *srv)
 {
     worker_event_t ev;
-    while (media_next_event(srv->media, &ev))
+    while (media_next_event(srv->media, &ev)) {
+        if (ev.kind == WORKER_EV_USAGE) {
+            on_usage(srv, &ev);
+            continue;
+        }
+        if (ev.kind == WORKER_EV_ESTIMATE) metrics_observe_estimate(srv->metrics, ev.bps);
         session_on_media_event(&srv->env, &ev);
+    }
+}
+
+static footprint_model_t footprint_model(const config_t *cfg)
+{
+    return (footprint_model_t){cfg->idle_watts, cfg->watts_per_core};
+}
+
+static void on_room_closed(void *arg, room_t *room)
+{
+    server_t *srv = arg;
+    footprint_model_t model = footprint_model(srv->cfg);
+    footprint_t *f = room_footprint(room);
+    long long now = now_ms();
+    footprint_tick(f, now, srv->cfg->idle_watts / (double)hub_room_count(srv->hub));
+    metrics_room_closed(srv->metrics, f);
+    char what[160];
+    footprint_describe(f, &model, now, what, sizeof what);
+    log_info("room %s closed after %s", room_name(room), what);
+}
+
+/* Once a second: each room's share of the idle power and its bitrates; every
+ * footprint.interval_seconds, a `footprint` message to every participant. */
+static void footprint_tick_all(server_t *srv, long long now)
+{
+    if (now - srv->footprint_at < FOOTPRINT_TICK_MS) return;
+    srv->footprint_at = now;
+    size_t n = hub_room_count(srv->hub);
+    int every = srv->cfg->footprint_seconds;
+    bool send = every > 0 && now - srv->footprint_sent_at >= every * 1000LL;
+    if (send) srv->footprint_sent_at = now;
+    footprint_model_t model = footprint_model(srv->cfg);
+    for (room_t *r = hub_first_room(srv->hub); r; r = room_next(r)) {
+        footprint_t *f = room_footprint(r);
+        footprint_tick(f, now, srv->cfg->idle_watts / (double)n);
+        if (!send) continue;
+        session_room_broadcast(r, json_pack("{ss sI sI sf sf sI}", "type", "footprint",
+                                            "bytes_relayed", (json_int_t)f->bytes_out,
+                                            "bytes_received", (json_int_t)f->bytes_in,
+                                            "cpu_seconds", footprint_cpu_seconds(f), "energy_wh",
+                                            footprint_joules(f, &model) / 3600.0, "seconds",
+                                            (json_int_t)((now - f->opened_ms) / 1000)));
+    }
+}
+
+/* metrics.access (config.h): loopback means this host and not through a proxy, since a
+ * proxy on this host would make every visitor look local. */
+static bool may_read_metrics(const server_t *srv, struct lws *wsi)
+{
+    const config_t *cfg = srv->cfg;
+    if (cfg->metrics_access == CONFIG_METRICS_TOKEN) {
+        char auth[512];
+        size_t n = strlen(cfg->metrics_token);
+        int got = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+        return got > 7 && (size_t)got == 7 + n && strncasecmp(auth, "Bearer ", 7) == 0 &&
+               CRYPTO_memcmp(auth + 7, cfg->metrics_token, n) == 0;
+    }
+    if (cfg->metrics_access != CONFIG_METRICS_LOOPBACK) return false;
+    char peer[64] = "";
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    bool local = !strcmp(peer, "127.0.0.1") || !strcmp(peer, "::1") ||
+                 !strncmp(peer, "::ffff:127.", 11) || !strncmp(peer, "127.", 4);
+    return local && lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) == 0 &&
+           lws_hdr_custom_length(wsi, "forwarded:", 10) <= 0 &&
+           lws_hdr_custom_length(wsi, "x-real-ip:", 10) <= 0;
+}
+
+static int serve_metrics(server_t *srv, struct lws *wsi, bool status)
+{
+    if (srv->cfg->metrics_access == CONFIG_METRICS_OFF)
+        return http_reply(wsi, 404, "text/plain; charset=utf-8",
+                          "not found (metrics.access is \"off\")\n", NULL, NULL);
+    if (!may_read_metrics(srv, wsi)) {
+        if (srv->cfg->metrics_access == CONFIG_METRICS_TOKEN)
+            return http_reply(wsi, 401, "text/plain; charset=utf-8",
+                              "unauthorized: send \"Authorization: Bearer <metrics.token>\"\n",
+                              "www-authenticate:", "Bearer realm=\"sobre\"");
+        return http_reply(wsi, 403, "text/plain; charset=utf-8",
+                          "forbidden: metrics.access is \"loopback\" (this host, no proxy)\n", NULL,
+                          NULL);
+    }
+    metrics_sources_t src = {srv->cfg, srv->hub, srv->media, now_ms()};
+    char *body;
+    int rc;
+    if (status) {
+        char arg[16] = "";
+        bool names = lws_get_urlarg_by_name(wsi, "names=", arg, sizeof arg) && !strcmp(arg, "1");
+        body = metrics_status_json(srv->metrics, &src, names);
+        rc = http_reply(wsi, 200, "application/json", body, NULL, NULL);
+    } else {
+        size_t len;
+        body = metrics_render(srv->metrics, &src, &len);
+        rc = http_reply(wsi, 200, "text/plain; version=0.0.4; charset=utf-8", body, NULL, NULL);
+    }
+    free(body);
+    return rc;
 }
 
 static int on_http(server_t *srv, struct lws *wsi, const char *uri, size_t len)
 {
+    if (strcmp(uri, "/metrics") == 0 || strcmp(uri, "/status") == 0)
+        return serve_metrics(srv, wsi, uri[1] == 's');
     char health[256];
     health_json(srv, health, sizeof health);
     return http_serve(wsi, srv->web_root, uri, len, health);
@@ -109,12 +233,47 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+static bool log_addresses; /* log.private_data: lws's lines keep the addresses they name */
+
+/* Replaces what looks like an IPv4 or IPv6 address (a run of hex digits, dots and colons
+ * with 3 dots or 2 colons) with "<address>". */
+static void scrub_addresses(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    while (*in && o + 1 < len) {
+        size_t run = strspn(in, "0123456789abcdefABCDEF.:");
+        int dots = 0, colons = 0;
+        for (size_t i = 0; i < run; i++) {
+            dots += in[i] == '.';
+            colons += in[i] == ':';
+        }
+        if (run >= 7 && (dots == 3 || colons >= 2)) {
+            o += (size_t)snprintf(out + o, len - o, "<address>");
+            if (o >= len) o = len - 1;
+            in += run;
+        } else if (run > 0) {
+            size_t take = run < len - 1 - o ? run : len - 1 - o;
+            memcpy(out + o, in, take);
+            o += take;
+            in += run;
+        } else {
+            out[o++] = *in++;
+        }
+    }
+    out[o] = '\0';
+}
+
 static void lws_log_cb(int level, const char *line)
 {
-    int n = (int)strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    char clean[1024];
+    if (log_addresses)
+        snprintf(clean, sizeof clean, "%s", line);
+    else
+        scrub_addresses(line, clean, sizeof clean);
+    int n = (int)strlen(clean);
+    while (n > 0 && (clean[n - 1] == '\n' || clean[n - 1] == '\r'))
         n--;
-    log_msg(level == LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %.*s", n, line);
+    log_msg(level == LLL_ERR ? LOG_WARN : LOG_DEBUG, "lws: %.*s", n, clean);
 }
 
 /* lws only logs that binding failed; try it first to tell the operator why. */
@@ -211,6 +370,7 @@ int server_new(const config_t *cfg, const char *config_path, server_t **out, cha
                size_t errlen)
 {
     *out = NULL;
+    log_addresses = cfg->log_private_data;
     lws_set_log_level(LLL_ERR | (log_enabled(LOG_DEBUG) ? LLL_WARN | LLL_NOTICE : 0), lws_log_cb);
     server_t *srv = xcalloc(1, sizeof *srv);
     srv->cfg = srv->boot = cfg;
@@ -221,6 +381,9 @@ int server_new(const config_t *cfg, const char *config_path, server_t **out, cha
     }
     if (check_tls_files(cfg, err, errlen) != 0 || check_listen(cfg, err, errlen) != 0) goto fail;
     srv->hub = hub_new(cfg);
+    srv->metrics = metrics_new();
+    srv->footprint_at = srv->footprint_sent_at = now_ms();
+    hub_set_close_cb(srv->hub, on_room_closed, srv);
     srv->env = (session_env_t){.hub = srv->hub, .cfg = cfg, .addrs = addrlimit_new()};
     srv->ctx = create_context(srv);
     if (!srv->ctx) {
@@ -289,6 +452,7 @@ static void server_reload(server_t *srv)
                  changed, srv->config_path, strchr(changed, ',') ? "" : "s");
     memcpy(srv->web_root, web_root, sizeof web_root);
     srv->cfg = srv->env.cfg = next;
+    log_addresses = next->log_private_data;
     hub_set_config(srv->hub, next);
     config_free(srv->reloaded); /* nothing points into it any more */
     srv->reloaded = next;
@@ -300,14 +464,8 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
     server_t *srv = lws_container_of(sul, server_t, tick);
     if (atomic_exchange(&srv->reload, false)) server_reload(srv);
     session_reap(&srv->env, false);
+    footprint_tick_all(srv, now_ms());
     lws_sul_schedule(srv->ctx, 0, &srv->tick, tick_cb, TICK_MS * LWS_US_PER_MS);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int server_run(server_t *srv)
@@ -346,5 +504,6 @@ void server_free(server_t *srv)
     media_free(srv->media);
     hub_free(srv->hub);
     config_free(srv->reloaded);
+    metrics_free(srv->metrics);
     free(srv);
 }

@@ -652,7 +652,11 @@ static void on_join(session_t *s, const json_t *msg, const json_t *id)
         close_after_flush(s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
         return;
     }
-    log_info("session %s joined room %s", s->peer.id, room);
+    if (s->env->cfg->log_private_data) /* the operator asked for names and addresses */
+        log_info("session %s joined room %s: name \"%s\", address %s", s->peer.id, room,
+                 s->peer.name, s->ip);
+    else
+        log_info("session %s joined room %s", s->peer.id, room);
     joined(s, id);
     broadcast(s, json_pack("{ss so}", "type", "peer_joined", "peer", peer_json(&s->peer)), false);
     if (!room_caps(s->peer.room)->echo) {
@@ -1027,4 +1031,30 @@ int session_receive(session_t *s, const void *in, size_t len)
     handle_message(s, s->rx, n);
     if (s->absorbed) free_session(s); /* its connection now belongs to the resumed one */
     return 0;
+}
+
+/* ---- for the server: usage, footprint messages, status ---- */
+
+peer_t *session_peer_of_transport(const session_env_t *env, uint64_t transport)
+{
+    for (session_t *s = env->all; s; s = s->next)
+        if (s->pub.transport == transport || (s->sub && media_sub_transport(s->sub) == transport))
+            return &s->peer;
+    return NULL;
+}
+
+void session_room_broadcast(const room_t *room, json_t *obj)
+{
+    peer_t *const *members;
+    if (room_members(room, &members) == 0) {
+        json_decref(obj);
+        return;
+    }
+    broadcast(members[0]->owner, obj, true);
+}
+
+uint32_t session_estimate_bps(const peer_t *peer)
+{
+    const session_t *s = peer->owner;
+    return s->est_bps;
 }

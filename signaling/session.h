@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "addrlimit.h"
 #include "config.h"
 #include "media.h"
@@ -63,6 +65,15 @@ int session_writable(session_t *s);
 /* A worker event about a transport (WORKER_EV_TRANSPORT_*): the session that owns it is
  * told when it closed. */
 void session_on_media_event(session_env_t *env, const worker_event_t *ev);
+
+/* The participant whose publish or subscribe transport this is, or NULL. */
+peer_t *session_peer_of_transport(const session_env_t *env, uint64_t transport);
+
+/* Sends obj (a JSON object, owned) to every member of room. */
+void session_room_broadcast(const room_t *room, json_t *obj);
+
+/* A participant's downlink estimate (its browser's, WORKER_EV_ESTIMATE), 0: none yet. */
+uint32_t session_estimate_bps(const peer_t *peer);
 
 /* Sends `bye` with reason to every session and closes each once its queue is flushed. */
 void session_close_all(session_env_t *env, const char *reason);

@@ -149,6 +149,7 @@ function onMessage(m) {
     if (S.panel !== 'chat') S.unread++;
     break;
   case 'bandwidth': S.bw = m; return;
+  case 'footprint': ui.footprint(m); return;
   case 'bye': ui.status(t('e_bye'), true, true); return;
   case 'error': return onError(m);
   default: return;

@@ -1,5 +1,5 @@
 // UI: drawing the page from the state app.js holds. Nothing here talks to the server.
-import { t } from './i18n.js';
+import { t, lang } from './i18n.js';
 
 export const $ = (id) => document.getElementById(id);
 const el = (tag, text) => {
@@ -129,4 +129,13 @@ export function quality(q) {
     e.setAttribute('aria-label', t('quality', { q: t('q' + q) }));
     e.title = e.getAttribute('aria-label');
   }
+}
+
+// What the meeting has cost the server so far (the server's `footprint` message).
+export function footprint(m) {
+  const mb = m.bytes_relayed / 1e6;
+  const n = (v, d) => v.toLocaleString(lang, { maximumFractionDigits: d });
+  const e = $('footprint');
+  e.hidden = false;
+  e.textContent = t('footprint', { mb: n(mb, mb < 10 ? 1 : 0), wh: n(m.energy_wh, m.energy_wh < 1 ? 2 : 1) });
 }

@@ -33,7 +33,7 @@ WEB_DIR = None    # path of the source web dir (argv[2])
 TIMEOUT = 3.0     # default bound for any single wait, in seconds
 
 # Messages the server may push at any time, unrelated to what a test is waiting for.
-UNSOLICITED = {"speaking", "bandwidth"}
+UNSOLICITED = {"speaking", "bandwidth", "footprint"}
 
 
 def main():

@@ -19,7 +19,9 @@
 #define CFG(f)  offsetof(config_t, f)
 #define ROOM(f) offsetof(config_room_t, f)
 
-#define ROOT_KEYS "listen, tls, web_root, media, limits, on_demand, room_defaults, rooms, auth"
+#define ROOT_KEYS                                                                                  \
+    "listen, tls, web_root, media, limits, on_demand, room_defaults, rooms, auth, metrics, log, "  \
+    "footprint"
 #define ROOM_KEYS "max_participants, video, video_kbps, audio_kbps, last_n, password, echo"
 
 static config_t *parse_ok(const char *json)
@@ -746,7 +748,7 @@ static void test_positions(void)
                "t.json:1:18: listen.port: expected an integer between 1 and 65535, got 0");
     expect_err("{\"web_root\": \"\xc3\xa9t\xc3\xa9\", \"bad\": 1}",
                "t.json:1:21: bad: unknown key (expected one of: listen, tls, web_root, media, "
-               "limits, on_demand, room_defaults, rooms, auth)");
+               "limits, on_demand, room_defaults, rooms, auth, metrics, log, footprint)");
     expect_err("{\r\n\t\"listen\": {\r\n\t\t\"port\": -1}}",
                "t.json:3:3: listen.port: expected an integer between 1 and 65535, got -1");
     expect_err("{\"rooms\": {\"a\": {}, \"b\": {\"video\": true}}, \"media\": {\"announce\": "
@@ -859,8 +861,51 @@ static void test_load(void)
     unlink(path);
 }
 
+/* metrics, log and footprint (issue 9): choices, the token rule, numbers. */
+static void test_operations(void)
+{
+    config_t *c = parse_ok("{}");
+    if (c) {
+        CHECK_INT(c->metrics_access, CONFIG_METRICS_OFF);
+        CHECK(c->metrics_token == NULL);
+        CHECK_INT(c->log_level, 2);
+        CHECK(!c->log_private_data);
+        CHECK(c->idle_watts == 10 && c->watts_per_core == 10);
+        CHECK_INT(c->footprint_seconds, 10);
+    }
+    config_free(c);
+    c = parse_ok("{\"metrics\": {\"access\": \"token\", \"token\": \"0123456789abcdefXYZ\"},"
+                 " \"log\": {\"level\": \"debug\", \"private_data\": true},"
+                 " \"footprint\": {\"idle_watts\": 2.7, \"watts_per_busy_core\": 0.9,"
+                 " \"interval_seconds\": 0}}");
+    if (c) {
+        CHECK_INT(c->metrics_access, CONFIG_METRICS_TOKEN);
+        CHECK_STR(c->metrics_token, "0123456789abcdefXYZ");
+        CHECK_INT(c->log_level, 3);
+        CHECK(c->log_private_data);
+        CHECK(c->idle_watts == 2.7 && c->watts_per_core == 0.9);
+        CHECK_INT(c->footprint_seconds, 0);
+    }
+    config_free(c);
+    expect_err("{\"metrics\": {\"access\": \"public\"}}",
+               "t.json:1:14: metrics.access: expected one of \"off\", \"loopback\", \"token\", "
+               "got \"public\"");
+    expect_err("{\"metrics\": {\"access\": \"token\"}}",
+               "t.json:1:2: metrics: \"token\" is required when \"access\" is \"token\"");
+    expect_err("{\"metrics\": {\"access\": \"token\", \"token\": \"short\"}}",
+               "t.json:1:33: metrics.token: must be at least 16 characters (a long random string)");
+    expect_err("{\"metrics\": {\"access\": \"loopback\", \"token\": \"0123456789abcdefXYZ\"}}",
+               "t.json:1:36: metrics.token: only used when \"access\" is \"token\"");
+    expect_err("{\"log\": {\"level\": 3}}",
+               "t.json:1:10: log.level: expected one of \"error\", \"warn\", \"info\", \"debug\", "
+               "got 3");
+    expect_err("{\"footprint\": {\"idle_watts\": -1}}",
+               "t.json:1:16: footprint.idle_watts: expected a number between 0 and 100000, got -1");
+}
+
 int main(void)
 {
+    test_operations();
     test_defaults();
     test_full();
     test_inheritance();
