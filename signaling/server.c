@@ -146,8 +146,8 @@ static bool may_read_metrics(const server_t *srv, struct lws *wsi)
     bool local = !strcmp(peer, "127.0.0.1") || !strcmp(peer, "::1") ||
                  !strncmp(peer, "::ffff:127.", 11) || !strncmp(peer, "127.", 4);
     return local && lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) == 0 &&
-           lws_hdr_custom_length(wsi, "forwarded:", 10) <= 0 &&
-           lws_hdr_custom_length(wsi, "x-real-ip:", 10) <= 0;
+           lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_X_REAL_IP) == 0 &&
+           lws_hdr_custom_length(wsi, "forwarded:", 10) <= 0;
 }
 
 static int serve_metrics(server_t *srv, struct lws *wsi, bool status)
@@ -168,8 +168,9 @@ static int serve_metrics(server_t *srv, struct lws *wsi, bool status)
     char *body;
     int rc;
     if (status) {
-        char arg[16] = "";
-        bool names = lws_get_urlarg_by_name(wsi, "names=", arg, sizeof arg) && !strcmp(arg, "1");
+        char arg[32];
+        const char *v = lws_get_urlarg_by_name(wsi, "names=", arg, sizeof arg);
+        bool names = v && !strcmp(v, "1");
         body = metrics_status_json(srv->metrics, &src, names);
         rc = http_reply(wsi, 200, "application/json", body, NULL, NULL);
     } else {

@@ -112,7 +112,8 @@ class Server:
     always leaves no process behind.
     """
 
-    def __init__(self, overrides=None, web_root=None):
+    def __init__(self, overrides=None, web_root=None, args=()):
+        self.args = list(args)   # more command-line arguments, e.g. ["-v"]
         self.tmp = tempfile.TemporaryDirectory(prefix="sobre-it-")
         self.port = free_tcp_port()
         self.media_port = free_udp_port()
@@ -136,7 +137,7 @@ class Server:
 
     def start(self, timeout=5.0):
         self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([SOBRE, "-c", self.config_path],
+        self.proc = subprocess.Popen([SOBRE, "-c", self.config_path] + self.args,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self._stderr)
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
