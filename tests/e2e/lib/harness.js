@@ -105,6 +105,7 @@ class Sobre {
         this.webRoot = webRoot;
         this.rooms = opts.rooms || { [ROOM]: { echo: true } };
         this.announce = opts.announce || ['127.0.0.1'];
+        this.extra = opts.config || {};   // more top-level config keys (metrics, footprint...)
         this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sobre-e2e-'));
         this.lines = [];
         this.proc = null;
@@ -130,6 +131,7 @@ class Sobre {
             rooms: this.rooms,
             // Every test client comes from 127.0.0.1: per-address limits must not bite.
             limits: { connections_per_ip: 1000, joins_per_minute_per_ip: 1000 },
+            ...this.extra,
         };
         const cfgPath = path.join(this.tmp, 'sobre.json');
         fs.writeFileSync(cfgPath, JSON.stringify(this.config, null, 2));

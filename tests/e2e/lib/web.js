@@ -199,9 +199,9 @@ class WebPage {
     }
 }
 
-// Starts sobre with `rooms`, runs body(ctx), reports the stage at fault with every page's
+// Starts sobre with `rooms` (and more top-level keys from `config`), runs body(ctx), reports the stage at fault with every page's
 // state and console and the server's log, cleans up. ctx.outDir: screenshots.
-async function runWebTest(testName, rooms, body) {
+async function runWebTest(testName, rooms, body, config = {}) {
     const args = parseArgs();
     const watchdog = setTimeout(() => {
         console.error(`[e2e] ${testName}: watchdog: more than ${WATCHDOG_MS / 1000} s, giving up`);
@@ -210,7 +210,7 @@ async function runWebTest(testName, rooms, body) {
     watchdog.unref();
     const outDir = path.resolve(process.env.SOBRE_E2E_OUT || path.join(process.cwd(), `${testName}-output`));
     fs.mkdirSync(outDir, { recursive: true });
-    const server = new Sobre(args.sobre, args.webRoot, { rooms, announce: ['127.0.0.1'] });
+    const server = new Sobre(args.sobre, args.webRoot, { rooms, announce: ['127.0.0.1'], config });
     const browsers = [], profiles = [];
     const ctx = {
         server, outDir, pages: [], judge: null,
