@@ -152,6 +152,10 @@ static bool may_read_metrics(const server_t *srv, struct lws *wsi)
 
 static int serve_metrics(server_t *srv, struct lws *wsi, bool status)
 {
+    if (!lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) &&
+        !lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI))
+        return http_reply(wsi, 405, "text/plain; charset=utf-8", "method not allowed\n", NULL,
+                          NULL);
     if (srv->cfg->metrics_access == CONFIG_METRICS_OFF)
         return http_reply(wsi, 404, "text/plain; charset=utf-8",
                           "not found (metrics.access is \"off\")\n", NULL, NULL);
