@@ -825,6 +825,11 @@ static void on_layer_rates(session_env_t *env, const worker_event_t *ev)
         for (size_t t = 0; t < s->pub.ntracks; t++) {
             if (s->pub.tracks[t].id != ev->track) continue;
             s->pub.tracks[t].rates = ev->rates;
+            const uint32_t(*k)[ROUTER_MAX_TEMPORAL] = ev->rates.kbps;
+            log_debug("session %s: track %s measured kbps (by temporal layer 0/1/2): layer 0 "
+                      "%u/%u/%u, layer 1 %u/%u/%u, layer 2 %u/%u/%u",
+                      s->peer.id, s->pub.tracks[t].track_id, k[0][0], k[0][1], k[0][2], k[1][0],
+                      k[1][1], k[1][2], k[2][0], k[2][1], k[2][2]);
             apply_video_policy_all(s);
             return;
         }
