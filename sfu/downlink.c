@@ -6,9 +6,8 @@
 #include "rtp.h"
 
 #define PROBE_US         500000  /* one burst */
-#define PROBE_GAP_MIN_US 1000000 /* after a burst that raised the estimate */
+#define PROBE_GAP_MIN_US 500000  /* after a burst that raised the estimate */
 #define PROBE_GAP_MAX_US 8000000 /* after bursts that did not, doubling up to this */
-#define PROBE_MARGIN     1.05    /* wanted must exceed the estimate by this much */
 #define SRTP_OVERHEAD    10      /* the auth tag of SRTP_AES128_CM_SHA1_80 */
 
 struct downlink {
@@ -135,22 +134,24 @@ size_t downlink_padding_due(downlink_t *d, int64_t now_us)
         return 0;
     }
     if (d->source != DOWNLINK_TWCC && d->source != DOWNLINK_REMB) return 0;
-    if ((double)d->wanted_bps <= PROBE_MARGIN * est || now_us < d->next_probe_us) return 0;
+    if (d->wanted_bps <= est || now_us < d->next_probe_us) return 0;
     /* The previous burst's verdict: did the estimate grow since it started? */
     if (d->probe_from_bps) {
         bool grew = est >= d->probe_from_bps + (d->probe_bps - d->probe_from_bps) / 2;
         d->probe_gap_us = grew ? PROBE_GAP_MIN_US : d->probe_gap_us * 2;
         if (d->probe_gap_us > PROBE_GAP_MAX_US) d->probe_gap_us = PROBE_GAP_MAX_US;
     }
+    /* Twice what the link is known to carry (three times at first, as browsers start):
+     * the estimate, or what the subscriber showed it receives when that is more (audio
+     * is sent whatever the estimate). */
+    uint64_t base = bwe_acked_bps(d->bwe) > est ? bwe_acked_bps(d->bwe) : est;
+    base *= d->probe_from_bps ? 2 : 3;
+    /* Past the wish by half: what a burst shows is diluted by the time around it. */
+    uint64_t want = (uint64_t)d->wanted_bps * 3 / 2;
     d->probing = true;
     d->probe_start_us = now_us;
     d->probe_from_bps = est;
-    /* Twice what the link is known to carry: the estimate, or what the subscriber showed
-     * it receives when that is more (audio is sent whatever the estimate). */
-    uint32_t base = bwe_acked_bps(d->bwe) > est ? bwe_acked_bps(d->bwe) : est;
-    /* Past the wish by half: what a burst shows is diluted by the time around it. */
-    uint64_t want = (uint64_t)d->wanted_bps * 3 / 2;
-    d->probe_bps = want < 2ull * base ? (uint32_t)want : 2 * base;
+    d->probe_bps = (uint32_t)(want < base ? want : base);
     d->probe_sent = 0;
     return 0;
 }

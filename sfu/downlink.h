@@ -11,10 +11,10 @@
  * Probing: an estimate can only grow on traffic that was actually sent, so a subscriber
  * whose video was paused for a weak link would never get it back. When the allocator
  * wants more than the estimate (downlink_set_wanted), the downlink asks for short bursts
- * of padding (downlink_padding_due) up to twice the estimate, 500 ms at a time; a burst
- * that raised the estimate is followed by another a second later, one that did not by
- * one after a longer pause (doubling up to 8 s), so that a link that really is weak pays
- * for few probes.
+ * of padding (downlink_padding_due) up to twice the estimate (three times the first
+ * time), 500 ms at a time; a burst that raised the estimate is followed by another half
+ * a second later, one that did not by one after a longer pause (doubling up to 8 s), so
+ * that a link that really is weak pays for few probes.
  *
  * Sans-I/O: times are microseconds of the caller's monotonic clock. downlink_new
  * allocates (control plane); nothing else does. Thread: the owning worker only. */
@@ -27,8 +27,11 @@
 
 #include "bwe.h"
 
-#define DOWNLINK_START_BPS 600000u /* before any feedback: a modest home link */
-#define DOWNLINK_MIN_BPS   30000u  /* one Opus stream */
+/* Before any feedback, and where the estimator starts: a modest home link. Lower, a late
+ * joiner would wait seconds of probing for the videos of a small room; a weaker link
+ * shows in the first second of feedback, and the estimate comes down. */
+#define DOWNLINK_START_BPS 1500000u
+#define DOWNLINK_MIN_BPS   30000u /* one Opus stream */
 #define DOWNLINK_MAX_BPS   50000000u
 
 typedef struct downlink downlink_t;

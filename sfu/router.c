@@ -895,8 +895,7 @@ static link_t *link_get(router_t *r, uint32_t ep)
 
 void router_set_wanted(router_t *r, uint32_t subscriber, uint32_t bps)
 {
-    link_t *l = link_of(r, subscriber);
-    if (l) downlink_set_wanted(l->dl, bps);
+    downlink_set_wanted(link_get(r, subscriber)->dl, bps);
 }
 
 int router_subscribe(router_t *r, const router_sub_t *s, uint64_t now)

@@ -155,7 +155,7 @@ void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool pa
 
 /* What a subscriber's allocation would use if its link allowed, bits per second: when
  * that is more than its estimate, the router probes the link with padding (downlink.h).
- * Ignored for an endpoint that subscribes to nothing. */
+ * Control plane: may allocate the endpoint's downlink state. */
 void router_set_wanted(router_t *r, uint32_t subscriber, uint32_t bps);
 /* Sets what a subscriber should receive of a video track: spatial layer 0 (lowest) ..
  * nlayers - 1 and temporal layer 0..ROUTER_MAX_TEMPORAL - 1; larger values clamp to the

@@ -27,6 +27,7 @@ struct media_sub {
         uint8_t spatial, temporal; /* the layer it should get (MEDIA_LAYER_TOP: highest) */
     } tracks[MAX_TRACKS];
     size_t ntracks;
+    uint32_t wanted_bps, posted_wanted_bps; /* for WORKER_CMD_WANT */
 };
 
 media_sub_t *media_sub_new(media_t *m, const char *room)
@@ -223,6 +224,21 @@ void media_sub_set_layer(media_t *m, media_sub_t *s, uint32_t track, unsigned sp
     }
 }
 
+static void post_wanted(media_t *m, media_sub_t *s)
+{
+    worker_cmd_t cmd = {.kind = WORKER_CMD_WANT, .id = s->transport, .bps = s->wanted_bps};
+    if (media_post(m, s->worker, &cmd) == 0) s->posted_wanted_bps = s->wanted_bps;
+}
+
+void media_sub_set_wanted(media_t *m, media_sub_t *s, uint32_t bps)
+{
+    s->wanted_bps = bps;
+    uint32_t was = s->posted_wanted_bps;
+    uint64_t diff = bps > was ? bps - was : was - bps;
+    if (!s->transport || (was && bps && diff * 10 < was) || bps == was) return;
+    post_wanted(m, s);
+}
+
 static int create_transport(media_t *m, media_sub_t *s, char *err, size_t errlen)
 {
     worker_transport_spec_t *spec = xcalloc(1, sizeof *spec);
@@ -241,6 +257,7 @@ static int create_transport(media_t *m, media_sub_t *s, char *err, size_t errlen
         return -1;
     }
     s->transport = id;
+    if (s->wanted_bps) post_wanted(m, s);
     return 0;
 }
 

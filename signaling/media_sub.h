@@ -45,6 +45,10 @@ void media_sub_set_paused(media_t *m, media_sub_t *s, uint32_t track, bool pause
 #define MEDIA_LAYER_TOP 255
 void media_sub_set_layer(media_t *m, media_sub_t *s, uint32_t track, unsigned spatial,
                          unsigned temporal);
+/* What this participant's allocation would use if its link allowed (bits per second):
+ * the worker probes its downlink towards it (WORKER_CMD_WANT). Posted when it moves by
+ * 10% or more, or to or from 0, and once the transport exists. */
+void media_sub_set_wanted(media_t *m, media_sub_t *s, uint32_t bps);
 
 /* The offer waiting for its answer (to send again after a resume), or NULL. */
 const char *media_sub_pending_offer(const media_sub_t *s);

@@ -1,4 +1,4 @@
-#include "session.h"
+#include "session_int.h"
 
 #include <jansson.h>
 #include <libwebsockets.h>
@@ -18,47 +18,10 @@
 #include "message.h"
 
 /* One serialized frame, shared by every recipient of a broadcast. */
-typedef struct outmsg {
+struct outmsg {
     unsigned refs;
     size_t len;
     unsigned char buf[]; /* LWS_PRE bytes of room for lws, then the JSON text */
-} outmsg_t;
-
-struct session {
-    struct lws *wsi; /* NULL while detached (socket dropped, waiting for a resume) */
-    char ip[64];     /* the client's address (X-Forwarded-For behind a local proxy) */
-    bool counted;    /* its connection counts in env->addrs */
-    long long opened_us;
-    long long detached_at_us;
-    bool absorbed; /* its connection went to the session it resumed: free it */
-    session_env_t *env;
-    session_t *next, *prev;
-    peer_t peer;
-    char resume[33];
-    /* reassembly of one message */
-    char *rx;
-    size_t rx_len, rx_cap;
-    /* rate limit: a token bucket of messages_per_second, refilled continuously */
-    double tokens;
-    long long tokens_at_us;
-    /* outgoing frames */
-    outmsg_t *queue[SESSION_QUEUE_MAX];
-    size_t q_head, q_len;
-    bool closing; /* close once the queue is flushed; ignore further input */
-    enum lws_close_status close_status;
-    media_publisher_t pub; /* the publish connection and its tracks */
-    media_sub_t *sub;      /* the subscribe connection: others' tracks (not in echo rooms) */
-    bool speaking;         /* its audio carries speech (the worker judges) */
-    uint64_t spoke;        /* env->speech_clock when it last started speaking; 0: never */
-    auth_role_t role;      /* from its join token; participant without one */
-    uint32_t est_bps;      /* its downlink estimate (from its browser), 0: none yet */
-    uint32_t sent_kbps;    /* the last `bandwidth` it was sent */
-    const char *sent_video;
-    uint8_t loudness;
-    struct {
-        bool audio_only;
-        int max_video_kbps, last_n;
-    } prefs;
 };
 
 static long long now_us(void)
@@ -165,7 +128,7 @@ static void enqueue(session_t *s, outmsg_t *m)
 }
 
 /* Takes ownership of obj. */
-static void send_json(session_t *s, json_t *obj)
+void session_send_json(session_t *s, json_t *obj)
 {
     enqueue(s, outmsg_new(obj, 1));
 }
@@ -197,7 +160,7 @@ static void send_error(session_t *s, const json_t *id, const char *code, const c
     json_t *obj = reply("error", id);
     json_object_set_new(obj, "code", json_string(code));
     json_object_set_new(obj, "message", json_string(message));
-    send_json(s, obj);
+    session_send_json(s, obj);
 }
 
 static void close_after_flush(session_t *s, enum lws_close_status status)
@@ -267,121 +230,6 @@ static void stop_speaking(session_t *s)
     broadcast_speaking(s);
 }
 
-/* ---- media: who receives which video ---- */
-
-static bool publishes_video(const session_t *s)
-{
-    for (size_t t = 0; t < s->pub.ntracks; t++)
-        if (s->pub.tracks[t].kind == SDP_KIND_VIDEO) return true;
-    return false;
-}
-
-#define VIDEO_FLOOR_BPS 100000 /* what a video needs at least to be worth showing */
-
-/* The layer of video track t that s receives within `left` bps (-1: no limit): the
- * highest spatial layer whose measured rate fits, at its full frame rate; under the
- * lowest, that layer's lower temporal layers (VP8 L1T3): resolution goes before frame
- * rate. A track without simulcast cannot be thinned and costs `cost`, as does a
- * simulcast one's lowest layer before it is measured. Returns the bps it takes, or -1
- * when nothing fits. */
-static int64_t fit_layer(session_t *s, const media_track_t *t, int64_t left, int64_t cost)
-{
-    if (t->nlayers < 2 || left < 0) {
-        if (left >= 0 && cost > left) return -1;
-        media_sub_set_layer(s->env->media, s->sub, t->id, MEDIA_LAYER_TOP, MEDIA_LAYER_TOP);
-        return cost;
-    }
-    const int top_t = ROUTER_MAX_TEMPORAL - 1;
-    for (int i = (int)t->nlayers - 1 + top_t; i >= 0; i--) {
-        int sp = i > top_t ? i - top_t : 0, tp = i > top_t ? top_t : i;
-        int64_t bps = (int64_t)t->rates.kbps[sp][tp] * 1000;
-        if (bps == 0 && i) continue; /* not sent (yet) */
-        if ((bps ? bps : cost) > left) continue;
-        media_sub_set_layer(s->env->media, s->sub, t->id, (unsigned)sp, (unsigned)tp);
-        return bps ? bps : cost;
-    }
-    return -1;
-}
-
-/* Decides which videos s receives, audio first (DESIGN.md "Bandwidth"): none in
- * audio-only mode; else the others' videos by priority (latest speakers first, then
- * join order), keeping the room's last_n (or the participant's lower prefs.last_n) and
- * what fits in its downlink estimate once every audio stream is counted. Tells the
- * client (`bandwidth`) when the verdict changes. */
-static void apply_video_policy(session_t *s)
-{
-    if (!s->sub || !s->peer.room) return;
-    const config_room_t *caps = room_caps(s->peer.room);
-    int n = caps->last_n;
-    if (s->prefs.last_n > 0 && (n == 0 || s->prefs.last_n < n)) n = s->prefs.last_n;
-    peer_t *const *members;
-    size_t count = room_members(s->peer.room, &members);
-    session_t **order = xcalloc(count ? count : 1, sizeof *order);
-    size_t k = 0, audio = 0;
-    for (size_t i = 0; i < count; i++) { /* insertion by priority; join order breaks ties */
-        session_t *o = members[i]->owner;
-        if (o == s) continue;
-        audio += o->pub.ntracks && o->peer.audio;
-        if (!publishes_video(o)) continue;
-        size_t j = k++;
-        while (j > 0 && order[j - 1]->spoke < o->spoke) {
-            order[j] = order[j - 1];
-            j--;
-        }
-        order[j] = o;
-    }
-    /* The participant's own video budget (max_video_kbps) decides: a simulcast video at
-     * the highest layer that fits (fit_layer); without simulcast a video cannot be
-     * thinned for one subscriber, so it is shown when its floor fits. The downlink
-     * estimate only informs the verdict sent to the client: pausing
-     * on it would stop the very traffic the browser needs to raise its estimate (that
-     * wants probing, with transport-wide feedback: not done yet). */
-    int64_t budget = s->prefs.max_video_kbps > 0 ? (int64_t)s->prefs.max_video_kbps * 1000 : -1;
-    int64_t cost = VIDEO_FLOOR_BPS < (int64_t)caps->video_kbps * 1000
-                       ? VIDEO_FLOOR_BPS
-                       : (int64_t)caps->video_kbps * 1000;
-    size_t shown = 0, wanted_total = 0;
-    int64_t left = budget, used = 0;
-    for (size_t i = 0; i < k; i++) {
-        bool wanted = !s->prefs.audio_only && (n == 0 || (int)i < n);
-        bool show = false;
-        wanted_total += wanted;
-        for (size_t t = 0; t < order[i]->pub.ntracks; t++) {
-            const media_track_t *tr = &order[i]->pub.tracks[t];
-            if (tr->kind != SDP_KIND_VIDEO) continue;
-            int64_t bps = wanted ? fit_layer(s, tr, left, cost) : -1;
-            media_sub_set_paused(s->env->media, s->sub, tr->id, bps < 0);
-            if (bps < 0) continue;
-            show = true;
-            used += bps;
-            if (left >= 0) left -= bps;
-        }
-        shown += show;
-    }
-    free(order);
-    int64_t need = (int64_t)audio * caps->audio_kbps * 1100 + used;
-    bool short_link = s->est_bps && (int64_t)s->est_bps < need;
-    const char *state = s->prefs.audio_only || (wanted_total > 0 && shown == 0) ? "paused"
-                        : shown < wanted_total || short_link                    ? "reduced"
-                                                                                : "full";
-    if (!s->est_bps) return; /* nothing to report before the first estimate */
-    uint32_t kbps = s->est_bps / 1000;
-    bool moved = s->sent_kbps == 0 || kbps * 5 < s->sent_kbps * 4 || kbps * 4 > s->sent_kbps * 5;
-    if (!moved && s->sent_video == state) return;
-    s->sent_kbps = kbps;
-    s->sent_video = state;
-    send_json(
-        s, json_pack("{ss si ss}", "type", "bandwidth", "kbps", (json_int_t)kbps, "video", state));
-}
-
-static void apply_video_policy_all(session_t *s)
-{
-    peer_t *const *members;
-    size_t count = s->peer.room ? room_members(s->peer.room, &members) : 0;
-    for (size_t i = 0; i < count; i++)
-        apply_video_policy(members[i]->owner);
-}
-
 /* ---- media: tracks and subscribe offers ---- */
 
 /* Sends the next subscribe offer if the tracks changed and none is unanswered. */
@@ -391,7 +239,7 @@ static void offer_if_needed(session_t *s)
     if (!sdp) return;
     json_t *obj = json_pack("{ss ss}", "type", "offer", "sdp", sdp);
     free(sdp);
-    send_json(s, obj);
+    session_send_json(s, obj);
 }
 
 /* Tells every other member of s's room what s's publish changed: tracks that ended
@@ -458,7 +306,7 @@ static void leave_room(session_t *s)
         broadcast(s, json_pack("{ss ss}", "type", "peer_left", "id", s->peer.id), false);
     stop_speaking(s);
     close_transport(s);
-    apply_video_policy_all(s); /* its video no longer takes a last_n place */
+    session_video_update(s->env); /* its video no longer takes a last_n place */
     if (s->peer.room) hub_leave(s->env->hub, &s->peer);
 }
 
@@ -531,7 +379,7 @@ void session_close_all(session_env_t *env, const char *reason)
     session_reap(env, true);
     for (session_t *s = env->all; s; s = s->next) {
         if (s->closing) continue;
-        send_json(s, json_pack("{ss ss}", "type", "bye", "reason", reason));
+        session_send_json(s, json_pack("{ss ss}", "type", "bye", "reason", reason));
         close_after_flush(s, LWS_CLOSE_STATUS_GOINGAWAY);
     }
 }
@@ -563,7 +411,7 @@ static void joined(session_t *s, const json_t *id)
                                   "video_kbps", caps->video_kbps, "audio_kbps", caps->audio_kbps,
                                   "video", caps->video));
     json_object_set_new(obj, "resume", json_string(s->resume));
-    send_json(s, obj);
+    session_send_json(s, obj);
 }
 
 /* The detached session a resume token names (compared in constant time). */
@@ -593,7 +441,7 @@ static void reattach(session_t *s, session_t *old, const json_t *id)
     log_info("session %s resumed", old->peer.id);
     joined(old, id);
     const char *offer = old->sub ? media_sub_pending_offer(old->sub) : NULL;
-    if (offer) send_json(old, json_pack("{ss ss}", "type", "offer", "sdp", offer));
+    if (offer) session_send_json(old, json_pack("{ss ss}", "type", "offer", "sdp", offer));
 }
 
 static void on_join(session_t *s, const json_t *msg, const json_t *id)
@@ -662,7 +510,7 @@ static void on_join(session_t *s, const json_t *msg, const json_t *id)
     if (!room_caps(s->peer.room)->echo) {
         s->sub = media_sub_new(s->env->media, room);
         offer_others_tracks(s);
-        apply_video_policy(s);
+        session_video_update(s->env);
     }
 }
 
@@ -688,6 +536,7 @@ static void set_muted(session_t *s, bool audio, bool muted)
     for (size_t t = 0; t < s->pub.ntracks; t++)
         if (s->pub.tracks[t].kind == kind)
             media_mute_track(s->env->media, &s->pub.tracks[t], muted);
+    if (!audio) session_video_update(s->env); /* a muted camera takes no one's budget */
 }
 
 /* Returns false (after an error reply) unless s may act on others. */
@@ -739,7 +588,7 @@ static bool on_kick(session_t *s, const json_t *msg, const json_t *id)
         return false;
     }
     log_info("session %s kicked by %s", target->peer.id, s->peer.id);
-    send_json(target, json_pack("{ss ss}", "type", "bye", "reason", "kicked"));
+    session_send_json(target, json_pack("{ss ss}", "type", "bye", "reason", "kicked"));
     leave_room(target); /* at once: no grace period for a kicked participant */
     close_after_flush(target, LWS_CLOSE_STATUS_POLICY_VIOLATION);
     return true;
@@ -752,7 +601,7 @@ static void on_prefs(session_t *s, const json_t *msg)
     if ((v = json_object_get(msg, "max_video_kbps")))
         s->prefs.max_video_kbps = (int)json_integer_value(v);
     if ((v = json_object_get(msg, "last_n"))) s->prefs.last_n = (int)json_integer_value(v);
-    apply_video_policy(s);
+    session_video_update(s->env);
 }
 
 static void on_publish(session_t *s, const json_t *msg, const json_t *id)
@@ -776,7 +625,7 @@ static void on_publish(session_t *s, const json_t *msg, const json_t *id)
     json_t *ans = reply("answer", id);
     json_object_set_new(ans, "sdp", json_string(res.answer));
     free(res.answer);
-    send_json(s, ans);
+    session_send_json(s, ans);
     if (res.video_rejected)
         send_error(s, NULL, "video_disabled",
                    "publish: this room is audio-only: the video was not accepted");
@@ -795,7 +644,7 @@ static void on_publish(session_t *s, const json_t *msg, const json_t *id)
             media_mute_track(s->env->media, tr, true);
     }
     offer_changes_to_others(s, &res);
-    apply_video_policy_all(s);
+    session_video_update(s->env);
     free(res.ended);
 }
 
@@ -813,7 +662,7 @@ static void on_answer(session_t *s, const json_t *msg, const json_t *id)
         send_error(s, id, "sdp_rejected", msgbuf);
         return;
     }
-    if (id) send_json(s, reply("ok", id));
+    if (id) session_send_json(s, reply("ok", id));
     offer_if_needed(s); /* changes made while the offer was out */
 }
 
@@ -830,7 +679,7 @@ static void on_layer_rates(session_env_t *env, const worker_event_t *ev)
                       "%u/%u/%u, layer 1 %u/%u/%u, layer 2 %u/%u/%u",
                       s->peer.id, s->pub.tracks[t].track_id, k[0][0], k[0][1], k[0][2], k[1][0],
                       k[1][1], k[1][2], k[2][0], k[2][1], k[2][2]);
-            apply_video_policy_all(s);
+            session_video_update(env);
             return;
         }
     }
@@ -847,7 +696,7 @@ static void on_speaking(session_env_t *env, const worker_event_t *ev)
             broadcast_speaking(s);
             if (ev->speaking) {
                 s->spoke = ++env->speech_clock;
-                apply_video_policy_all(s); /* last_n follows the speakers */
+                session_video_update(s->env); /* last_n follows the speakers */
             }
             return;
         }
@@ -870,7 +719,7 @@ void session_on_media_event(session_env_t *env, const worker_event_t *ev)
             s->est_bps = ev->bps;
             log_debug("session %s: downlink estimate %u kb/s (%s)", s->peer.id, ev->bps / 1000,
                       downlink_source_name(ev->source));
-            apply_video_policy(s);
+            session_video_update(s->env);
         }
         return;
     }
@@ -900,7 +749,7 @@ void session_on_media_event(session_env_t *env, const worker_event_t *ev)
     if (!publish) return;
     end_tracks(s);
     media_publisher_release(s->env->media, &s->pub); /* the next publish starts afresh */
-    apply_video_policy_all(s);
+    session_video_update(s->env);
     if (s->peer.audio || s->peer.video) {
         s->peer.audio = s->peer.video = false;
         broadcast(s, json_pack("{ss so}", "type", "peer_updated", "peer", peer_json(&s->peer)),
@@ -929,7 +778,7 @@ static void dispatch(session_t *s, message_type_t type, const json_t *msg, const
         on_join(s, msg, id);
         return;
     case MSG_PING:
-        send_json(s, reply("pong", id));
+        session_send_json(s, reply("pong", id));
         return;
     case MSG_LEAVE:
         leave_room(s);
@@ -956,7 +805,7 @@ static void dispatch(session_t *s, message_type_t type, const json_t *msg, const
     case MSG_CANDIDATE: /* ICE-lite: the server needs no trickled candidates */
         break;
     }
-    if (id) send_json(s, reply("ok", id));
+    if (id) session_send_json(s, reply("ok", id));
 }
 
 /* The `id` to echo, when the message has a usable one. */

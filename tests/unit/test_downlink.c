@@ -97,6 +97,7 @@ typedef struct sim {
     int64_t burst_starts[64];
     int n_bursts;
     bool in_burst;
+    bool allocate; /* media as an allocator sends it: video only when the estimate has room */
 } sim_t;
 
 static void sim_send(sim_t *s, size_t payload, int64_t now)
@@ -139,7 +140,9 @@ static void sim_run(sim_t *s, double media_bps, int64_t *t, int64_t dur_us)
     for (; *t < end; *t += 1000) {
         if (*t >= next_media) {
             sim_send(s, 1000, *t);
-            next_media += (int64_t)(1012 * 8e6 / media_bps);
+            double rate = media_bps;
+            if (s->allocate) rate = downlink_estimate(s->d) >= 1200000 ? 1200000 : 120000;
+            next_media += (int64_t)(1012 * 8e6 / rate);
         }
         size_t due = downlink_padding_due(s->d, *t);
         bool burst = downlink_probing(s->d);
@@ -195,7 +198,7 @@ static void test_probing_finds_a_fast_link(void)
     int64_t t0 = t, reached = -1;
     for (int i = 0; i < 30 && reached < 0; i++) {
         sim_run(s, 100000, &t, 500000);
-        if (downlink_estimate(s->d) >= 1100000) reached = t - t0;
+        if (downlink_estimate(s->d) >= 1200000) reached = t - t0;
     }
     printf("fast link, 1.2 Mb/s wanted: %u b/s after %.1f s, %d bursts\n", downlink_estimate(s->d),
            (double)(reached < 0 ? t - t0 : reached) / 1e6, s->n_bursts);
@@ -210,10 +213,12 @@ static void test_probing_finds_a_fast_link(void)
 
 static void test_probing_backs_off_on_a_weak_link(void)
 {
+    /* The allocator sends everything (1.2 Mb/s) while the estimate allows, else audio. */
     sim_t *s = sim_new(250000);
+    s->allocate = true;
     downlink_set_wanted(s->d, 1200000);
     int64_t t = 1000000;
-    sim_run(s, 120000, &t, 40000000);
+    sim_run(s, 0, &t, 40000000);
     uint32_t est = downlink_estimate(s->d);
     printf("weak link: %u b/s, %d bursts, last gap %.1f s\n", est, s->n_bursts,
            s->n_bursts > 1
@@ -221,7 +226,8 @@ static void test_probing_backs_off_on_a_weak_link(void)
                : 0.0);
     CHECK(est < 400000);
     CHECK(s->n_bursts >= 2);
-    CHECK(s->burst_starts[s->n_bursts - 1] - s->burst_starts[s->n_bursts - 2] >= 4000000);
+    if (s->n_bursts >= 2)
+        CHECK(s->burst_starts[s->n_bursts - 1] - s->burst_starts[s->n_bursts - 2] >= 4000000);
     sim_free(s);
 }
 
