@@ -14,6 +14,53 @@ static config_t *load(const char *json)
     return cfg;
 }
 
+static int closed;
+static char closed_name[80];
+
+static void on_close(void *arg, room_t *room)
+{
+    CHECK(arg == &closed);
+    closed++;
+    snprintf(closed_name, sizeof closed_name, "%s", room_name(room));
+    CHECK(room_footprint(room)->bytes_out == 1234); /* still there when it closes */
+}
+
+/* The close callback runs when the last member leaves (not on a refused join), and the
+ * open rooms can be walked with their footprint. */
+static void test_close_callback_and_walk(void)
+{
+    config_t *cfg = load("{\"rooms\":{\"secret\":{\"password\":\"s3same\"}}}");
+    CHECK(cfg != NULL);
+    if (!cfg) return;
+    hub_t *hub = hub_new(cfg);
+    hub_set_close_cb(hub, on_close, &closed);
+    peer_t a = {0}, b = {0}, c = {0};
+    char msg[256];
+    CHECK_INT(hub_join(hub, "secret", "nope", 0, &c, msg, sizeof msg), HUB_UNAUTHORIZED);
+    CHECK_INT(closed, 0);
+    CHECK_INT(hub_join(hub, "atelier", NULL, 0, &a, msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "atelier", NULL, 0, &b, msg, sizeof msg), HUB_OK);
+    CHECK_INT(hub_join(hub, "radio", NULL, 0, &c, msg, sizeof msg), HUB_OK);
+    int n = 0;
+    for (room_t *r = hub_first_room(hub); r; r = room_next(r))
+        n++;
+    CHECK_INT(n, 2);
+    footprint_t *f = room_footprint(a.room);
+    CHECK(f->bytes_out == 0 && f->cpu_ns == 0 && f->opened_ms > 0);
+    f->bytes_out = 1234;
+    hub_leave(hub, &a);
+    CHECK_INT(closed, 0);
+    hub_leave(hub, &b);
+    CHECK_INT(closed, 1);
+    CHECK_STR(closed_name, "atelier");
+    room_footprint(c.room)->bytes_out = 1234;
+    hub_leave(hub, &c);
+    CHECK_INT(closed, 2);
+    CHECK(hub_first_room(hub) == NULL);
+    hub_free(hub);
+    config_free(cfg);
+}
+
 static void test_caps_and_password(void)
 {
     config_t *cfg = load("{\"rooms\":{\"petite\":{\"max_participants\":2},"
@@ -131,6 +178,7 @@ static void test_reload(void)
 
 int main(void)
 {
+    test_close_callback_and_walk();
     test_caps_and_password();
     test_server_limits();
     test_reload();

@@ -182,6 +182,20 @@ static void test_audio_forwarding_and_mute(void)
     CHECK_INT(st.rtp_in, 10);
     CHECK_INT(st.rtp_out, 7);
     CHECK_INT(st.dropped_muted, 3);
+    /* By kind (metrics): audio only; plain RTP bytes in, rewritten bytes out. */
+    CHECK_INT(st.kind_in[0], 10);
+    CHECK_INT(st.kind_in[1], 0);
+    CHECK_INT(st.kind_out[0], 7);
+    CHECK_INT(st.kind_out[1], 0);
+    size_t out_bytes = 0;
+    for (size_t k = 0; k < n_sent; k++)
+        out_bytes += sent[k].len;
+    CHECK_INT(st.kind_out_bytes[0], out_bytes);
+    CHECK(st.kind_in_bytes[0] >= 10 * (12 + sizeof OPUS));
+    CHECK_INT(st.tracks[0], 1);
+    CHECK_INT(st.tracks[1], 0);
+    CHECK_INT(st.subscriptions[0], 1);
+    CHECK_INT(st.paused_video, 0);
     /* Unknown SSRC, unnegotiated payload type, garbage: nothing goes out. */
     n_sent = 0;
     send_rtp(r, 111, 1, 1, 0xDEAD, OPUS, sizeof OPUS, 300);

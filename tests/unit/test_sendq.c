@@ -70,6 +70,7 @@ static void test_flush_order(void)
     queue(q, 3, SENDQ_SLOT_SIZE, dst, sizeof to_addr); /* a full slot */
     CHECK(recv_now(to, buf, sizeof buf, &src) < 0 && errno == EAGAIN);
     CHECK_INT(sendq_sent(q), 0);
+    CHECK_INT(sendq_committed_bytes(q), 1 + 100 + SENDQ_SLOT_SIZE); /* counted when queued */
     sendq_flush(q);
     CHECK_INT(sendq_sent(q), 3);
     CHECK_INT(sendq_dropped(q), 0);
