@@ -17,7 +17,7 @@ const S = window.sobre = {
   mic: null, cam: null, screen: null, micOn: true, audioOnly: false,
   inMeeting: false, leaving: false, busy: false, resume: null, retries: 0, retryTimer: null,
   err: null, micMsg: '', camMsg: '', needPassword: false,
-  panel: null, unread: 0, speaking: new Set(), serverSpeaking: false, bw: null, link: {},
+  panel: null, unread: 0, speaking: new Set(), serverSpeaking: false, bw: null, link: {}, footprint: null,
   log: [],   // what happened: lobby, joined, reconnecting, left (for the tests)
   restart: () => restart(),
 };
@@ -149,7 +149,7 @@ function onMessage(m) {
     if (S.panel !== 'chat') S.unread++;
     break;
   case 'bandwidth': S.bw = m; return;
-  case 'footprint': ui.footprint(m); return;
+  case 'footprint': S.footprint = m; break;
   case 'bye': ui.status(t('e_bye'), true, true); return;
   case 'error': return onError(m);
   default: return;
@@ -183,6 +183,7 @@ function joined(m) {
   const again = S.inMeeting;
   const resumed = again && S.pub && S.self && m.self.id === S.self.id;
   if (!resumed) teardown();
+  if (!again) S.footprint = null;   // another meeting's figures are not this one's
   Object.assign(S, {
     inSession: true, inMeeting: true, busy: false, retries: 0, err: null, self: m.self,
     limits: m.limits || {}, resume: m.resume, speaking: new Set(),
@@ -413,6 +414,7 @@ function refresh() {
   ui.note('cammsg', S.camMsg && t(S.camMsg));
   $('title').textContent = S.fixedRoom ? t('joinRoom', { room: S.room }) : t('welcome');
   $('pwrow').hidden = !S.needPassword;
+  ui.footprint(S.inMeeting && S.footprint);
   $('join').disabled = S.busy;
   $('join').textContent = t(S.busy ? 'joining' : 'join');
   const cam = !!S.cam, video = S.screen || S.cam;

@@ -131,11 +131,12 @@ export function quality(q) {
   }
 }
 
-// What the meeting has cost the server so far (the server's `footprint` message).
+// What the meeting has cost the server so far (the server's latest `footprint`, or null).
 export function footprint(m) {
+  const e = $('footprint');
+  e.hidden = !m;
+  if (!m) return;
   const mb = m.bytes_relayed / 1e6;
   const n = (v, d) => v.toLocaleString(lang, { maximumFractionDigits: d });
-  const e = $('footprint');
-  e.hidden = false;
   e.textContent = t('footprint', { mb: n(mb, mb < 10 ? 1 : 0), wh: n(m.energy_wh, m.energy_wh < 1 ? 2 : 1) });
 }

@@ -13,7 +13,8 @@
 //   cpu        the room's CPU seconds are positive and at most the process's CPU time;
 //   display    each page shows "This meeting so far: N MB relayed, W Wh on the server"
 //              (#footprint) with N the relayed megabytes of the latest footprint message
-//              (rounded as shown) and W > 0; screenshot footprint.png.
+//              (rounded as shown) and W > 0; screenshot footprint.png; in French
+//              after the language switch ("Cette réunion jusqu’ici : 0,6 Mo relayés...").
 const http = require('http');
 const { log, sleep } = require('./lib/harness');
 const { launchChromium } = require('./lib/browsers');
@@ -123,4 +124,11 @@ runWebTest('web_footprint', { salle: {} }, async (ctx) => {
         }
     }
     await alice.screenshot('footprint.png');
+    // In French at once (the language switch redraws it), with a decimal comma.
+    await bob.click('#lang');
+    const fr = (await bob.eval(receivedInPage)).shown;
+    log(`${bob.name} in French: "${fr}"`);
+    if (!/^Cette réunion jusqu’ici : \d+(,\d)? Mo relayés, \d+(,\d+)? Wh sur le serveur$/.test(fr || '')) {
+        throw new StageError('display', `${bob.name} in French shows ${JSON.stringify(fr)}`);
+    }
 }, { footprint: { interval_seconds: 2 }, metrics: { access: 'loopback' } });
