@@ -201,6 +201,33 @@ class PublishTest(ServerTestCase):
         await c.send({"type": "answer", "sdp": browser_answer(offer_c)})
         self.assertEqual(sdp_attr((await c.expect("offer"))["sdp"], "msid"), [])
 
+    async def test_simulcast_publish(self):
+        """A simulcast offer (Chrome's, rids h, m, l) in an ordinary room: the answer
+        receives the three streams with their rid extensions; the others are offered one
+        video m-line, one stream, without rids (the server switches layers for them)."""
+        a, ja = await self.joined_client("plain", "Ana")
+        b, _ = await self.joined_client("plain", "Ben")
+        await a.expect("peer_joined")
+        msg = await self.publish(a, fixture("chrome_simulcast.sdp"), "pub")
+        self.assertEqual(msg["type"], "answer", msg)
+        sdp = msg["sdp"]
+        self.assertEqual(sdp_attr(sdp, "simulcast"), ["recv h;m;l"])
+        self.assertEqual(sdp_attr(sdp, "rid"), ["h recv", "m recv", "l recv"])
+        exts = [e.split()[1] for e in sdp_attr(sdp, "extmap")]
+        self.assertIn("urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id", exts)
+        self.assertIn("urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id", exts)
+        self.assertIn("urn:ietf:params:rtp-hdrext:sdes:mid", exts)
+        upd = await b.expect("peer_updated")
+        self.assertEqual((upd["peer"]["audio"], upd["peer"]["video"]), (True, True))
+        offer = (await b.expect("offer"))["sdp"]
+        self.assertEqual([m.split()[0] for m in sdp_attr(offer, "msid")], [ja["self"]["id"]] * 2)
+        self.assertEqual(offer.count("m=video"), 1)
+        self.assertEqual(sdp_attr(offer, "simulcast"), [])
+        self.assertEqual(sdp_attr(offer, "rid"), [])
+        self.assertNotIn("rtp-stream-id", offer)
+        video = offer[offer.index("m=video"):]
+        self.assertEqual(len(sdp_attr(video, "ssrc-group")), 1)   # one stream and its RTX
+
     async def test_publish_renegotiation(self):
         """A new publish on the same connection: a track whose m-line stops sending
         ends for the others, a new sending m-line starts one; an ICE restart is refused
