@@ -82,12 +82,16 @@ typedef struct layer {
     uint64_t kf_requested_at;
     pktcache_t *cache;                    /* video only */
     uint64_t octets[ROUTER_MAX_TEMPORAL]; /* received since the last rates, by TID */
+    uint16_t width;                       /* of its latest VP8 key frame, 0: unknown */
 } layer_t;
 
 struct track {
     router_track_t spec;
     layer_t layers[ROUTER_MAX_LAYERS];
-    size_t nlayers;                      /* 1..ROUTER_MAX_LAYERS */
+    size_t nlayers; /* 1..ROUTER_MAX_LAYERS */
+    /* Spatial index (what subscribers' targets and the rates speak of, 0 the lowest) ->
+     * layer: the rids' order, corrected by the widths key frames show (VP8). */
+    uint8_t order[ROUTER_MAX_LAYERS];
     uint32_t levels_n, loud_n, loud_sum; /* this tick: packets with a level, loud ones */
     bool speaking;
     bool muted;
@@ -447,6 +451,41 @@ static bool temporal_ok(out_t *o, const media_t *m)
     return o->pic_fwd;
 }
 
+/* The layer o's target spatial index stands for. */
+static int want(const out_t *o)
+{
+    return o->track->order[o->target];
+}
+
+static int index_of(const track_t *t, size_t layer)
+{
+    size_t i = 0;
+    while (i + 1 < t->nlayers && t->order[i] != layer)
+        i++;
+    return (int)i;
+}
+
+/* A VP8 key frame showed layer l's width: the layers whose widths are known are ranked
+ * by them, within the places they hold (a sender may list its rids highest first). */
+static void note_width(track_t *t, size_t l, uint16_t width)
+{
+    if (t->nlayers < 2 || t->layers[l].width == width) return;
+    t->layers[l].width = width;
+    uint8_t known[ROUTER_MAX_LAYERS];
+    size_t n = 0;
+    for (size_t i = 0; i < t->nlayers; i++) /* in rid order: a stable sort */
+        if (t->layers[i].width) known[n++] = (uint8_t)i;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && t->layers[known[j - 1]].width > t->layers[known[j]].width;
+             j--) {
+            uint8_t x = known[j];
+            known[j] = known[j - 1];
+            known[j - 1] = x;
+        }
+    for (size_t i = 0, k = 0; i < t->nlayers; i++)
+        t->order[i] = t->layers[i].width ? known[k++] : (uint8_t)i;
+}
+
 /* Not o's layer; o's, not sent; sent; sent, and o's layer from now on (a keyframe). */
 typedef enum { PASS, DROP, SEND, SWITCH } verdict_t;
 
@@ -457,9 +496,10 @@ static verdict_t choose(router_t *r, out_t *o, const media_t *m)
 {
     int l = (int)m->layer;
     if (l != o->cur) {
-        bool starts = o->cur == NO_LAYER ? l <= o->target : l == o->target;
+        bool starts =
+            o->cur == NO_LAYER ? index_of(o->track, (size_t)l) <= o->target : l == want(o);
         if (starts && m->key) return SWITCH;
-        if (o->cur == NO_LAYER && l == o->target) r->st.dropped_waiting_keyframe++;
+        if (o->cur == NO_LAYER && l == want(o)) r->st.dropped_waiting_keyframe++;
         return PASS;
     }
     if (temporal_ok(o, m)) return SEND;
@@ -477,6 +517,7 @@ static void on_media(router_t *r, track_t *t, media_t *m, uint64_t now)
     bool forwardable =
         t->spec.codec[h->pt] != ROUTER_CODEC_NONE && t->spec.codec[h->pt] != ROUTER_CODEC_RTX;
     if (t->spec.video && forwardable) classify(t, m);
+    if (m->vp8 && m->d.width) note_width(t, m->layer, m->d.width);
     for (size_t i = 0; i < t->n_outs; i++) {
         out_t *o = t->outs[i];
         verdict_t v = PASS;
@@ -671,7 +712,7 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
     if (rtcp_parse_fb(p, &fb) != 0) return;
     if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_PLI) {
         out_t *o = out_by_ssrc(r, from, fb.media_ssrc);
-        if (o) request_keyframe(r, o->track, o->target, now);
+        if (o) request_keyframe(r, o->track, want(o), now);
     } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_FIR) {
         int n = rtcp_fir_count(&fb);
         for (int i = 0; i < n; i++) {
@@ -680,7 +721,7 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
             out_t *o;
             if (rtcp_fir_entry(&fb, (size_t)i, &ssrc, &fseq) == 0 &&
                 (o = out_by_ssrc(r, from, ssrc)))
-                request_keyframe(r, o->track, o->target, now);
+                request_keyframe(r, o->track, want(o), now);
         }
     } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_AFB) {
         rtcp_remb_t remb;
@@ -830,6 +871,8 @@ int router_add_track(router_t *r, const router_track_t *spec)
     track_t *t = xcalloc(1, sizeof *t);
     t->spec = *spec;
     t->nlayers = simulcast ? spec->nlayers : 1;
+    for (size_t i = 0; i < ROUTER_MAX_LAYERS; i++)
+        t->order[i] = (uint8_t)i;
     if (!simulcast) {
         t->layers[0].ssrc = spec->ssrc;
         t->layers[0].rtx_ssrc = spec->rtx_ssrc;
@@ -917,7 +960,7 @@ int router_subscribe(router_t *r, const router_sub_t *s, uint64_t now)
         t->outs = xrealloc(t->outs, t->cap_outs * sizeof *t->outs);
     }
     t->outs[t->n_outs++] = o;
-    request_keyframe(r, t, o->target, now);
+    request_keyframe(r, t, want(o), now);
     return 0;
 }
 
@@ -939,7 +982,7 @@ void router_set_muted(router_t *r, uint32_t track, bool muted, uint64_t now)
     /* The frames skipped while muted are gone: decoders restart from a keyframe. */
     for (size_t i = 0; i < t->n_outs; i++) {
         t->outs[i]->cur = NO_LAYER;
-        request_keyframe(r, t, t->outs[i]->target, now);
+        request_keyframe(r, t, want(t->outs[i]), now);
     }
 }
 
@@ -952,7 +995,7 @@ void router_set_paused(router_t *r, uint32_t track, uint32_t subscriber, bool pa
     o->paused = paused;
     if (paused || !t->spec.video) return;
     o->cur = NO_LAYER;
-    request_keyframe(r, t, o->target, now);
+    request_keyframe(r, t, want(o), now);
 }
 
 void router_set_layer(router_t *r, uint32_t track, uint32_t subscriber, unsigned spatial,
@@ -964,7 +1007,7 @@ void router_set_layer(router_t *r, uint32_t track, uint32_t subscriber, unsigned
     out_t *o = t->outs[i];
     o->target = spatial < t->nlayers ? (int)spatial : (int)t->nlayers - 1;
     o->ttarget = temporal < ROUTER_MAX_TEMPORAL ? (uint8_t)temporal : ROUTER_MAX_TEMPORAL - 1;
-    if (o->target != o->cur && !o->paused && !t->muted) request_keyframe(r, t, o->target, now);
+    if (want(o) != o->cur && !o->paused && !t->muted) request_keyframe(r, t, want(o), now);
 }
 
 void router_remove_endpoint(router_t *r, uint32_t ep)
@@ -1033,8 +1076,8 @@ static void request_awaited(router_t *r, track_t *t, uint64_t now)
 {
     if (!t->spec.video || t->muted) return;
     for (size_t i = 0; i < t->n_outs; i++)
-        if (t->outs[i]->cur != t->outs[i]->target && !t->outs[i]->paused)
-            request_keyframe(r, t, t->outs[i]->target, now);
+        if (t->outs[i]->cur != want(t->outs[i]) && !t->outs[i]->paused)
+            request_keyframe(r, t, want(t->outs[i]), now);
 }
 
 /* Whether two measurements differ enough to report: by 10%, or one is 0. */
@@ -1054,9 +1097,10 @@ static void measure_rates(router_t *r, track_t *t, uint64_t now)
     bool changed = false;
     for (size_t l = 0; l < t->nlayers; l++) {
         uint64_t bits = 0;
+        layer_t *ly = &t->layers[t->order[l]];
         for (size_t k = 0; k < ROUTER_MAX_TEMPORAL; k++) {
-            bits += 8 * t->layers[l].octets[k];
-            t->layers[l].octets[k] = 0;
+            bits += 8 * ly->octets[k];
+            ly->octets[k] = 0;
             rates.kbps[l][k] = (uint32_t)(bits / ms); /* bits per ms: kbit/s */
             changed = changed || moved(rates.kbps[l][k], t->rates.kbps[l][k]);
         }

@@ -89,7 +89,8 @@ typedef struct router_track {
     uint32_t max_bps;          /* the operator's cap, held with REMB each second; 0: none */
     uint8_t abs_send_time_ext; /* the publisher's id of abs-send-time, 0: none */
     /* Simulcast: nlayers (2..ROUTER_MAX_LAYERS) streams told apart by their rid (RFC
-     * 8852), lowest first; ssrc and rtx_ssrc above are then unused (0): each layer's
+     * 8852), taken as lowest first until VP8 key frames show their widths (spatial
+     * indexes then follow the widths); ssrc and rtx_ssrc above are then unused (0): each layer's
      * SSRC is learnt from the first packet carrying its rid (its RTX SSRC: the repaired
      * rid), and when mid_ext is set, the packet's mid must also be `mid`. 0 or 1: one
      * stream, the SSRCs above. */

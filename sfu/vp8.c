@@ -56,6 +56,13 @@ int vp8_parse(const uint8_t *b, size_t len, vp8_desc_t *out)
     if (off >= len) return VP8_ERR_PAYLOAD; /* no VP8 payload */
     v.desc_len = off;
     v.keyframe = v.s && v.pid == 0 && !(b[off] & 0x01);
+    /* Key frame header: 3 bytes of frame tag, start code 9d 01 2a, 14-bit width and height
+     * (little-endian, 2 bits of scaling above each). */
+    const uint8_t *k = b + off;
+    if (v.keyframe && len - off >= 10 && k[3] == 0x9d && k[4] == 0x01 && k[5] == 0x2a) {
+        v.width = (uint16_t)((k[6] | k[7] << 8) & 0x3fff);
+        v.height = (uint16_t)((k[8] | k[9] << 8) & 0x3fff);
+    }
     *out = v;
     return 0;
 }

@@ -35,10 +35,12 @@ typedef struct vp8_desc {
     uint8_t tid; /* 0..3 */
     bool y;      /* layer sync: depends only on TID 0 pictures */
     uint8_t keyidx;
-    size_t picture_id_off; /* offset of the PictureID field (1 or 2 bytes), when present */
-    size_t tl0picidx_off;  /* offset of TL0PICIDX, when present */
-    size_t desc_len;       /* descriptor length: the VP8 payload starts here */
-    bool keyframe;         /* S=1, PID=0 and the payload header's P bit 0 (section 4.3) */
+    size_t picture_id_off;  /* offset of the PictureID field (1 or 2 bytes), when present */
+    size_t tl0picidx_off;   /* offset of TL0PICIDX, when present */
+    size_t desc_len;        /* descriptor length: the VP8 payload starts here */
+    bool keyframe;          /* S=1, PID=0 and the payload header's P bit 0 (section 4.3) */
+    uint16_t width, height; /* a key frame's size (RFC 6386 section 9.1), 0 when unknown:
+                               not a key frame, or its header is cut or lacks the start code */
 } vp8_desc_t;
 
 /* Parses the descriptor of payload[0..len). Requires at least one byte of VP8 payload

@@ -25,6 +25,7 @@ static void check_setters(const uint8_t *data, size_t size)
     if (v.has_picture_id) require(v.picture_id_off > 1 && v.picture_id_off < v.desc_len);
     if (v.has_tl0picidx) require(v.tl0picidx_off > 1 && v.tl0picidx_off < v.desc_len);
     require(v.keyframe == vp8_is_keyframe(data, size));
+    require(v.width <= 0x3fff && v.height <= 0x3fff && (v.keyframe || v.width == 0));
     uint8_t *copy = malloc(size);
     memcpy(copy, data, size);
     uint16_t pid = (uint16_t)(v.picture_id * 7 + 3);

@@ -1153,6 +1153,55 @@ static void test_layer_rates(void)
     router_free(r);
 }
 
+/* A sender listing its rids highest first: the widths of the VP8 key frames put the
+ * layers in order (spatial 0 is the smallest picture), for targets and rates alike. */
+static void test_simulcast_order_by_width(void)
+{
+    router_out_t out = OUT;
+    out.layer_rates = layer_rates;
+    router_t *r = router_new(&out);
+    router_track_t t = simulcast_track();
+    strcpy(t.rids[0], "hi");
+    strcpy(t.rids[1], "lo");
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(30, SUB, 0x6000);
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    router_set_layer(r, 30, SUB, 0, 2, 0);
+    /* Key frames: descriptor, frame tag, start code, width and height (640x360, 320x180). */
+    uint8_t big[] = {0x90, 0xe0, 0x80, 10,   1,    0x00, 0x50, 0x2a, 0x00, 0x9d,
+                     0x01, 0x2a, 0x80, 0x02, 0x68, 0x01, 0x00, 0x00, 0x00, 0x00};
+    uint8_t small[sizeof big];
+    memcpy(small, big, sizeof big);
+    small[12] = 0x40;
+    small[13] = 0x01;
+    small[14] = 0xb4;
+    small[15] = 0x00;
+    n_sent = 0;
+    send_layer(r, 96, 900, 0, 0xC1, "hi", false, big, sizeof big, 10);
+    send_layer(r, 96, 100, 0, 0xC0, "lo", false, small, sizeof small, 10);
+    send_layer(r, 96, 901, 0, 0xC1, NULL, false, big, sizeof big, 40);
+    send_layer(r, 96, 101, 0, 0xC0, NULL, false, small, sizeof small, 40);
+    /* Until both widths are known the rids' order holds: the first key frame ("hi", then
+     * spatial 0) starts the subscriber; "lo" then turns out smaller and becomes spatial 0:
+     * its key frame switches the subscriber there, and it stays. */
+    CHECK_INT(count_to(SUB), 3);
+    rtp_header_t h;
+    vp8_desc_t d;
+    CHECK_INT(rtp_parse(sent[n_sent - 1].buf, sent[n_sent - 1].len, &h), 0);
+    CHECK_INT(vp8_parse(sent[n_sent - 1].buf + h.payload_off, h.payload_len, &d), 0);
+    CHECK_INT(d.width, 320);
+    uint8_t delta[sizeof big];
+    memcpy(delta, big, sizeof big);
+    delta[6] = 0x51;
+    send_layer(r, 96, 102, 0, 0xC0, NULL, false, delta, sizeof delta, 70);
+    send_layer(r, 96, 103, 0, 0xC0, NULL, false, delta, sizeof delta, 70);
+    rates_calls = 0;
+    router_tick(r, 1000);
+    CHECK_INT(rates_calls, 1);
+    CHECK(last_rates.kbps[0][2] > last_rates.kbps[1][2]); /* "lo" sent twice as much */
+    router_free(r);
+}
+
 int main(void)
 {
     test_audio_forwarding_and_mute();
@@ -1170,6 +1219,7 @@ int main(void)
     test_simulcast_two_subscribers();
     test_simulcast_track_restart();
     test_simulcast_h264();
+    test_simulcast_order_by_width();
     test_temporal_layers();
     test_layer_rates();
     TEST_END();

@@ -90,6 +90,20 @@ static void test_chrome(void)
     CHECK_INT(v.picture_id_off, 2);
     CHECK_INT(v.tl0picidx, 7);
     CHECK_INT(v.desc_len, 6);
+    CHECK_INT(v.width, 640);
+    CHECK_INT(v.height, 480);
+    /* Cut before the height, a bad start code, a delta frame: no size. */
+    CHECK_INT(vp8_parse(chrome, sizeof chrome - 1, &v), 0);
+    CHECK_INT(v.width, 0);
+    uint8_t p[sizeof chrome];
+    memcpy(p, chrome, sizeof p);
+    p[10] = 0x2b;
+    CHECK_INT(vp8_parse(p, sizeof p, &v), 0);
+    CHECK(v.keyframe && v.width == 0 && v.height == 0);
+    memcpy(p, chrome, sizeof p);
+    p[6] |= 1;
+    CHECK_INT(vp8_parse(p, sizeof p, &v), 0);
+    CHECK(!v.keyframe && v.width == 0);
 }
 
 /* Rewriting writes exactly the field, in its width, and parses back. */
