@@ -1137,6 +1137,15 @@ static void remb(router_t *r, track_t *t)
     if (n > 0 && send_copy(r, t->spec.publisher, buf, (size_t)n, true)) r->st.remb_out++;
 }
 
+void router_set_max_bps(router_t *r, uint32_t track, uint32_t bps)
+{
+    track_t *t = track_by_id(r, track);
+    if (!t) return;
+    bool lower = bps && (t->spec.max_bps == 0 || bps < t->spec.max_bps);
+    t->spec.max_bps = bps;
+    if (lower) remb(r, t);
+}
+
 void router_tick(router_t *r, uint64_t now)
 {
     for (size_t i = 0; i < r->n_tracks; i++) {

@@ -162,6 +162,11 @@ void router_set_wanted(router_t *r, uint32_t subscriber, uint32_t bps);
  * nlayers - 1 and temporal layer 0..ROUTER_MAX_TEMPORAL - 1; larger values clamp to the
  * highest. A new spatial target asks its layer for a keyframe. Unknown track or
  * subscription: ignored. */
+/* What the publisher of a track is held under with REMB from now on (bits per second;
+ * 0: no REMB): the operator's cap, or less when no subscriber needs its top layers. A
+ * lower value is sent at once, a higher one with the next receiver report. */
+void router_set_max_bps(router_t *r, uint32_t track, uint32_t bps);
+
 void router_set_layer(router_t *r, uint32_t track, uint32_t subscriber, unsigned spatial,
                       unsigned temporal, uint64_t now_ms);
 

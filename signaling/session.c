@@ -673,7 +673,11 @@ static void on_layer_rates(session_env_t *env, const worker_event_t *ev)
     for (session_t *s = env->all; s; s = s->next) {
         for (size_t t = 0; t < s->pub.ntracks; t++) {
             if (s->pub.tracks[t].id != ev->track) continue;
-            s->pub.tracks[t].rates = ev->rates;
+            media_track_t *mt = &s->pub.tracks[t];
+            mt->rates = ev->rates;
+            for (size_t sp = 0; sp < ROUTER_MAX_LAYERS; sp++)
+                for (size_t tp = 0; tp < ROUTER_MAX_TEMPORAL; tp++)
+                    if (ev->rates.kbps[sp][tp]) mt->seen.kbps[sp][tp] = ev->rates.kbps[sp][tp];
             const uint32_t(*k)[ROUTER_MAX_TEMPORAL] = ev->rates.kbps;
             log_debug("session %s: track %s measured kbps (by temporal layer 0/1/2): layer 0 "
                       "%u/%u/%u, layer 1 %u/%u/%u, layer 2 %u/%u/%u",

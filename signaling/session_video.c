@@ -21,7 +21,9 @@ static uint32_t with_overhead(int kbps)
     return (uint32_t)kbps * 10u * OVERHEAD_PCT;
 }
 
-#define UNMEASURED_KBPS 150 /* a simulcast track's lowest layer before it is measured */
+#define HOLD_PCT        130    /* a held publisher's headroom over the layers it must send */
+#define HOLD_MIN_BPS    100000 /* ... and the least it is held under */
+#define UNMEASURED_KBPS 150    /* a simulcast track's lowest layer before it is measured */
 
 /* What forwarding video track t costs, by layer, cheapest first (alloc.h): its measured
  * rates, climbing the lowest spatial layer's temporal layers first (VP8 L1T3), then the
@@ -33,9 +35,12 @@ static size_t video_layers(const config_room_t *caps, const media_track_t *t, al
 {
     size_t n = 0;
     uint32_t prev = 0;
+    /* Layers its publisher stopped sending because the server holds it lower are still
+     * to be had: choosing one raises the hold (hold_publishers). */
+    const router_rates_t *rates = t->max_bps < t->cap_bps ? &t->seen : &t->rates;
     for (size_t sp = 0; sp < t->nlayers && sp < ROUTER_MAX_LAYERS; sp++) {
         for (unsigned tp = sp ? ROUTER_MAX_TEMPORAL - 1 : 0; tp < ROUTER_MAX_TEMPORAL; tp++) {
-            uint32_t kbps = t->rates.kbps[sp][tp];
+            uint32_t kbps = rates->kbps[sp][tp];
             if (kbps == 0) continue; /* not sent (yet) */
             uint32_t bps = with_overhead((int)kbps);
             if (bps < prev) bps = prev;
@@ -137,6 +142,47 @@ static void apply(session_t *s, const alloc_sub_t *a)
         s, json_pack("{ss si ss}", "type", "bandwidth", "kbps", (json_int_t)kbps, "video", state));
 }
 
+/* The highest spatial layer of video track t that any subscriber takes, -1: none. */
+static int highest_taken(const media_track_t *t, const alloc_sub_t *subs, size_t n)
+{
+    int best = -1;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < subs[i].n; k++) {
+            const alloc_stream_t *st = &subs[i].streams[k];
+            if (st->track != t->id || st->layer == ALLOC_PAUSED) continue;
+            int sp = st->layers[st->layer].spatial;
+            if (sp >= (int)t->nlayers) sp = (int)t->nlayers - 1;
+            if (sp > best) best = sp;
+        }
+    }
+    return best;
+}
+
+/* Holds each simulcast publisher under what its subscribers take: when no one takes its
+ * top spatial layer, under the layers up to the highest taken (and some headroom), so
+ * that its browser stops encoding and sending the others; else (and when no one watches
+ * it: a joiner would wait for the browser's ramp-up) under the room's cap. */
+static void hold_publishers(session_env_t *env, const alloc_sub_t *subs, size_t n)
+{
+    for (session_t *p = env->all; p; p = p->next) {
+        for (size_t i = 0; i < p->pub.ntracks; i++) {
+            media_track_t *t = &p->pub.tracks[i];
+            if (t->kind != SDP_KIND_VIDEO || t->nlayers < 2 || !t->cap_bps) continue;
+            int best = highest_taken(t, subs, n);
+            uint64_t bps = t->cap_bps;
+            if (best >= 0 && best < (int)t->nlayers - 1) {
+                uint64_t sum = 0;
+                for (int sp = 0; sp <= best; sp++)
+                    sum += t->seen.kbps[sp][ROUTER_MAX_TEMPORAL - 1];
+                sum = sum * 10 * HOLD_PCT;
+                if (sum && sum < HOLD_MIN_BPS) sum = HOLD_MIN_BPS;
+                if (sum && sum < bps) bps = sum;
+            }
+            media_set_track_max(env->media, t, (uint32_t)bps);
+        }
+    }
+}
+
 void session_video_update(session_env_t *env)
 {
     size_t n = 0;
@@ -153,6 +199,7 @@ void session_video_update(session_env_t *env)
     }
     if (env->cfg->uplink_kbps > 0)
         alloc_fit_uplink(subs, n, (uint64_t)env->cfg->uplink_kbps * 1000);
+    hold_publishers(env, subs, n);
     for (i = 0; i < n; i++) {
         apply(who[i], &subs[i]);
         free(subs[i].streams);

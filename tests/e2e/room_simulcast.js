@@ -23,6 +23,11 @@
 //               frames (the picture ids it gets have no gaps, or its decoder would stall).
 //   up          S1 sends max_video_kbps 0 (no limit): within 10 s S1 decodes at 640 wide
 //               again, and over 3 s both grow at 640.
+//   hold        S1 and S2 both limit themselves to the low layer: the server holds P
+//               (REMB) under what the low layer needs, and within 15 s P's browser sends
+//               its top layer at under 30 kbps (it stops encoding it) while both keep
+//               decoding at 320.
+//   release     both lift their limit: within 15 s both decode at 640 again.
 // Then the same with a Firefox page F publishing (P leaves).
 // The switches happen on keyframes the server asks the publisher for (PLI on the layer's
 // SSRC); sequence numbers and picture ids stay continuous (else the decoder would stall
@@ -42,6 +47,8 @@ const TOP_MIN_KBPS = 200;
 const START_MS = 30000;     // both layers up and the top one decoded
 const SWITCH_MS = 10000;    // a switch (a keyframe asked and received) within this
 const WINDOW_MS = 3000;
+const HOLD_MS = 15000;      // a held publisher's browser drops (or takes back) its top layer
+const HELD_KBPS = 30;       // a top layer "no longer sent": under this
 const MIN_FRAMES = 20;      // frames decoded in a window, at least (15 fps or more sent)
 
 // What rx decodes of P's video: frames and width.
@@ -195,6 +202,24 @@ async function scenario(ctx, P, S1, S2) {
     await request('up', S1, { type: 'prefs', max_video_kbps: 0 });
     await waitWidths('up', P, [[S1, 640]], SWITCH_MS);
     await checkWindow('up', P, [[S1, 640], [S2, 640]]);
+
+    // hold: nobody takes the top layer, so the server holds P (REMB) under the low one
+    // and P's browser stops sending the top one; released, it sends it again and both
+    // subscribers get it back.
+    for (const s of [S1, S2]) await request('hold', s, { type: 'prefs', max_video_kbps: down });
+    await waitWidths('hold', P, [[S1, 320], [S2, 320]], SWITCH_MS);
+    await waitFor('hold', `${P.name} no longer sending its top layer (under ${HELD_KBPS} kbps)`,
+                  HOLD_MS, async () => {
+        rate = await rates(P, 2000);
+        log(`hold: outbound kbps by rid ${JSON.stringify(rate)}`);
+        return (rate.h || 0) < HELD_KBPS && rate.l > 0;
+    }, async () => `outbound kbps by rid: ${JSON.stringify(rate)}`);
+    await checkWindow('hold', P, [[S1, 320], [S2, 320]]);
+    for (const s of [S1, S2]) await request('release', s, { type: 'prefs', max_video_kbps: 0 });
+    await waitWidths('release', P, [[S1, 640], [S2, 640]], HOLD_MS);
+    rate = await rates(P, 2000);
+    log(`release: outbound kbps by rid ${JSON.stringify(rate)}`);
+    await checkWindow('release', P, [[S1, 640], [S2, 640]]);
 }
 
 runRoomTest('room_simulcast', async (ctx) => {
