@@ -16,6 +16,7 @@ struct downlink {
     uint16_t twcc_seq;
     downlink_source_t source;
     uint32_t remb_bps;
+    bool rr_seen;
     uint32_t wanted_bps;
     /* probing */
     bool probing;
@@ -77,6 +78,7 @@ void downlink_on_loss(downlink_t *d, uint8_t fraction_lost, int64_t now_us)
 {
     if (d->source == DOWNLINK_TWCC) return; /* its feedback says more about losses */
     bwe_on_receiver_report(d->bwe, fraction_lost, now_us);
+    d->rr_seen = true;
     if (d->source == DOWNLINK_NONE) d->source = DOWNLINK_LOSS;
 }
 
@@ -86,8 +88,12 @@ uint32_t downlink_estimate(const downlink_t *d)
     case DOWNLINK_TWCC:
     case DOWNLINK_LOSS:
         return bwe_estimate(d->bwe);
-    case DOWNLINK_REMB:
-        return d->remb_bps;
+    case DOWNLINK_REMB: {
+        /* A receiver-side estimator only grows with what it receives (aiortc's stays
+         * near it): with little loss reported, the loss rule's rate is the floor. */
+        uint32_t loss = d->rr_seen ? bwe_estimate(d->bwe) : 0;
+        return loss > d->remb_bps ? loss : d->remb_bps;
+    }
     case DOWNLINK_NONE:
         break;
     }

@@ -5,7 +5,9 @@
  *   1. transport-wide congestion control: every RTP packet sent to the subscriber gets a
  *      transport-wide sequence number (downlink_stamp adds the header extension, id as the
  *      subscriber negotiated it) and its feedback goes to bwe (downlink_on_twcc);
- *   2. else its REMB (a browser that negotiated goog-remb and abs-send-time only);
+ *   2. else its REMB (a client that negotiated goog-remb and abs-send-time only), with
+ *      the loss its receiver reports as a floor: a receiver-side estimator grows only
+ *      with what it receives, and would keep a paused video paused;
  *   3. else the loss in its receiver reports (bwe's loss rule alone).
  *
  * Probing: an estimate can only grow on traffic that was actually sent, so a subscriber

@@ -107,7 +107,8 @@ struct link {
     uint32_t ep;
     downlink_t *dl;
     uint32_t reported;
-    out_t *pad; /* NULL: to be found */
+    out_t *pad;      /* NULL: to be found */
+    uint8_t ast_ext; /* the subscriber's abs-send-time id, 0: none */
 };
 
 /* The SSRCs of an ended simulcast track's layer, for the next track on the same m-line:
@@ -315,6 +316,15 @@ static void pad(router_t *r, link_t *l, uint64_t now)
         rtp_set_ts(buf, o->last_ts);
         rtp_set_ssrc(buf, o->spec.rtx_ssrc);
         buf[len - 1] = PADDING_LEN;
+        /* A REMB estimator (the subscriber's, without transport-cc) counts only packets
+         * with their send time. */
+        rtp_header_t h;
+        if (l->ast_ext && rtp_parse(buf, len, &h) == 0) {
+            uint32_t ast = (uint32_t)(((now % 64000) << 18) / 1000) & 0xffffff;
+            uint8_t v[3] = {(uint8_t)(ast >> 16), (uint8_t)(ast >> 8), (uint8_t)ast};
+            int m = rtp_ext_add(buf, len, cap, &h, l->ast_ext, v, 3);
+            if (m > 0) len = (size_t)m;
+        }
         size_t n = downlink_stamp(l->dl, buf, len, cap, now_us);
         r->st.padding_out++;
         r->out.end(r->out.arg, l->ep, n, false);
@@ -950,6 +960,9 @@ int router_subscribe(router_t *r, const router_sub_t *s, uint64_t now)
     o->track = t;
     o->link = link_get(r, s->subscriber);
     if (s->twcc_ext) downlink_set_twcc_ext(o->link->dl, s->twcc_ext);
+    if (t->spec.abs_send_time_ext && s->ext_map[t->spec.abs_send_time_ext] &&
+        s->ext_map[t->spec.abs_send_time_ext] < 15)
+        o->link->ast_ext = s->ext_map[t->spec.abs_send_time_ext];
     o->rw = rewrite_new();
     o->vp8 = t->spec.video ? vp8_munger_new() : NULL;
     o->target = (int)t->nlayers - 1;

@@ -50,13 +50,25 @@ static void test_sources(void)
     downlink_t *d = downlink_new();
     CHECK_INT(downlink_source(d), DOWNLINK_NONE);
     CHECK_INT(downlink_estimate(d), DOWNLINK_START_BPS);
-    downlink_on_loss(d, 0, 1000);
-    CHECK_INT(downlink_source(d), DOWNLINK_LOSS);
     downlink_on_remb(d, 250000);
     CHECK_INT(downlink_source(d), DOWNLINK_REMB);
     CHECK_INT(downlink_estimate(d), 250000);
     downlink_on_remb(d, 10); /* never under one audio stream */
     CHECK_INT(downlink_estimate(d), DOWNLINK_MIN_BPS);
+    /* Receiver reports without loss: their rule is the floor under a low REMB. */
+    downlink_on_loss(d, 0, 1000);
+    CHECK_INT(downlink_source(d), DOWNLINK_REMB);
+    CHECK_INT(downlink_estimate(d), DOWNLINK_START_BPS);
+    /* Heavy loss brings that floor down; then REMB says more. */
+    for (int i = 0; i < 8; i++)
+        downlink_on_loss(d, 128, 1000 + 1000000 * (i + 1));
+    CHECK(downlink_estimate(d) < 300000);
+    downlink_on_remb(d, 400000);
+    CHECK_INT(downlink_estimate(d), 400000);
+    downlink_t *l = downlink_new();
+    downlink_on_loss(l, 0, 1000);
+    CHECK_INT(downlink_source(l), DOWNLINK_LOSS);
+    downlink_free(l);
     /* Without transport-cc feedback there is no probing at all. */
     downlink_t *q = downlink_new();
     downlink_set_wanted(q, 2000000);
