@@ -442,6 +442,52 @@ static void test_params(void)
     CHECK_STR(bwe_strerror(BWE_ERR_SYMBOL), "transport-cc feedback: reserved status symbol");
 }
 
+/* A link that changes under a sender that follows the estimate: a step down is followed
+ * within seconds, a step up within the time multiplicative growth needs, and a burst of
+ * loss costs rate only while it lasts. */
+static void test_steps(void)
+{
+    sim_t *s = sim_new(1500000, 2e6, 3e6, true);
+    int64_t t = 1000000;
+    double before = sim_run(s, &t, 20000000);
+    s->capacity_bps = 500000;
+    sim_run(s, &t, 5000000);
+    uint32_t down = bwe_estimate(s->bwe);
+    s->capacity_bps = 2e6;
+    int64_t up_at = -1, t0 = t;
+    for (int i = 0; i < 60 && up_at < 0; i++) {
+        sim_run(s, &t, 500000);
+        if (bwe_estimate(s->bwe) >= 1500000) up_at = t - t0;
+    }
+    printf("steps: %.0f b/s on 2 Mb/s, %u 5 s after a step to 500 kb/s, back over 1.5 Mb/s "
+           "%.1f s after the step up\n",
+           before, down, (double)up_at / 1e6);
+    CHECK(before > 1.4e6 && before < 2.6e6);
+    CHECK(down < 700000);
+    CHECK(up_at >= 0);
+    CHECK(up_at <= 25000000);
+    /* 2 s of 30% loss on the ample link: the estimate falls, then comes back. */
+    sim_run(s, &t, 10000000);
+    uint32_t steady = bwe_estimate(s->bwe);
+    s->loss_permille = 300;
+    sim_run(s, &t, 2000000);
+    uint32_t lossy = bwe_estimate(s->bwe);
+    s->loss_permille = 0;
+    int64_t back_at = -1;
+    t0 = t;
+    for (int i = 0; i < 60 && back_at < 0; i++) {
+        sim_run(s, &t, 500000);
+        if (bwe_estimate(s->bwe) >= 0.8 * steady) back_at = t - t0;
+    }
+    printf("loss burst: %u before, %u after 2 s of 30%% loss, back to 80%% %.1f s later\n", steady,
+           lossy, (double)back_at / 1e6);
+    CHECK(lossy < 0.9 * steady);
+    CHECK(back_at >= 0);
+    CHECK(back_at <= 25000000);
+    CHECK_INT(s->feedback_errors, 0);
+    sim_free(s);
+}
+
 int main(void)
 {
     test_fci_known_answers();
@@ -450,6 +496,7 @@ int main(void)
     test_receiver_reports();
     test_params();
     test_links();
+    test_steps();
     test_wraps();
     TEST_END();
 }
