@@ -68,8 +68,9 @@ struct worker {
     addrmap_t *by_addr; /* verified address -> slot */
     router_t *router;   /* forwarding between this worker's endpoints (by slot) */
     timers_t timers;
-    timers_node_t tick; /* the router's periodic work */
-    uint64_t usage_at;  /* when the next WORKER_EV_USAGE are due */
+    timers_node_t tick;  /* the router's periodic work */
+    uint64_t usage_at;   /* when the next WORKER_EV_USAGE are due */
+    uint32_t usage_next; /* the slot the next round of them starts at */
     uint64_t cpu_reported;
     sendq_t *sendq;
     /* Receive buffers, allocated once: nothing is allocated per packet. SRTP needs them
@@ -162,12 +163,11 @@ static void emit_usage(worker_t *w, endpoint_t *ep)
     ev.usage = ep->usage;
     emit(w, &ev);
     ep->usage = (worker_usage_t){0};
-    ep->datagrams = 0;
 }
 
 static void remove_endpoint(worker_t *w, endpoint_t *ep)
 {
-    if (ep->usage.bytes_in || ep->usage.bytes_out) emit_usage(w, ep);
+    if (ep->usage.bytes_in || ep->usage.bytes_out || ep->usage.cpu_ns) emit_usage(w, ep);
     router_remove_endpoint(w->router, ep->slot);
     addrmap_remove_value(w->by_addr, ep->slot);
     timers_cancel(&w->timers, &ep->timer);
@@ -588,8 +588,10 @@ static void publish_router_stats(worker_t *w)
         atomic_store_explicit(&w->router_stats[i], words[i], memory_order_relaxed);
 }
 
-/* The thread's CPU time since the previous report, split between the transports by the
- * datagrams each received and sent (worker.h, WORKER_EV_USAGE). */
+/* The thread's CPU time since the previous call, split between the transports by the
+ * datagrams each received and sent (worker.h, WORKER_EV_USAGE); then the reports of at
+ * most WORKER_USAGE_EVENTS transports, round robin, so that many transports cannot fill
+ * the event queue: the others' usage adds up until their turn. */
 static void report_usage(worker_t *w)
 {
     uint64_t cpu = thread_cpu_ns(), spent = cpu - w->cpu_reported, datagrams = 0;
@@ -599,9 +601,18 @@ static void report_usage(worker_t *w)
         if (w->eps[i]) datagrams += w->eps[i]->datagrams;
     for (uint32_t i = 0; i < w->eps_cap; i++) {
         endpoint_t *ep = w->eps[i];
-        if (!ep || (!ep->datagrams && !ep->usage.bytes_in && !ep->usage.bytes_out)) continue;
-        ep->usage.cpu_ns = datagrams ? spent * ep->datagrams / datagrams : 0;
+        if (!ep) continue;
+        ep->usage.cpu_ns += datagrams ? spent * ep->datagrams / datagrams : 0;
+        ep->datagrams = 0;
+    }
+    uint32_t n = 0, start = w->usage_next;
+    for (uint32_t k = 0; k < w->eps_cap && n < WORKER_USAGE_EVENTS; k++) {
+        uint32_t i = (start + k) % w->eps_cap;
+        endpoint_t *ep = w->eps[i];
+        if (!ep || (!ep->usage.bytes_in && !ep->usage.bytes_out && !ep->usage.cpu_ns)) continue;
         emit_usage(w, ep);
+        w->usage_next = i + 1;
+        n++;
     }
 }
 

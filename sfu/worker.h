@@ -76,12 +76,14 @@ typedef enum {
     WORKER_EV_USAGE,            /* what transport `id` cost since its previous USAGE */
 } worker_event_kind_t;
 
-/* A transport's share of the worker, reported each WORKER_USAGE_MS while it has traffic,
- * and once more when it goes: UDP payload bytes received from and sent to its peer, and
- * the worker thread's CPU time of that period split between the transports in proportion
- * to the datagrams each received and sent (the per-packet work of SRTP, copies and
- * system calls dominates the cost of forwarding). */
-#define WORKER_USAGE_MS 1000
+/* A transport's share of the worker, reported each WORKER_USAGE_MS while it has traffic
+ * (WORKER_USAGE_EVENTS transports at most each time, in turn: with more, each is reported
+ * every few periods, its usage adding up meanwhile), and once more when it goes: UDP payload bytes
+ * received from and sent to its peer, and the worker thread's CPU time of that period split between
+ * the transports in proportion to the datagrams each received and sent (the per-packet work of
+ * SRTP, copies and system calls dominates the cost of forwarding). */
+#define WORKER_USAGE_MS     1000
+#define WORKER_USAGE_EVENTS 32
 typedef struct worker_usage {
     uint64_t bytes_in, bytes_out;
     uint64_t cpu_ns;
