@@ -5,7 +5,10 @@
  * hello datagram and use keys both sides derive (limit_proto.h). Driven by
  * `loadgen --mode limit`.
  *
- * usage: limit [--port N]   (0 or absent: any free port; the port is printed) */
+ * usage: limit [--port N] [--rcvbuf BYTES]
+ *   --port    0 or absent: any free port; the port is printed
+ *   --rcvbuf  socket receive and send buffers (default 8 MiB, capped by the kernel at
+ *             net.core.rmem_max/wmem_max; 0: the system default, net.core.rmem_default) */
 #include "limit_proto.h"
 #include "srtp_conn.h"
 
@@ -157,12 +160,14 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-    int port = 0;
+    int port = 0, buf = 8 << 20;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--port") && i + 1 < argc) {
             port = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--rcvbuf") && i + 1 < argc) {
+            buf = atoi(argv[++i]);
         } else {
-            fprintf(stderr, "usage: limit [--port N]\n");
+            fprintf(stderr, "usage: limit [--port N] [--rcvbuf BYTES]\n");
             return 2;
         }
     }
@@ -178,14 +183,15 @@ int main(int argc, char **argv)
                               .sin_port = htons((uint16_t)port),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof sin;
-    int buf = 8 << 20;
     if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0 ||
         getsockname(fd, (struct sockaddr *)&sin, &sl) < 0 || srtp_conn_global_init() != 0) {
         perror("limit: socket");
         return 1;
     }
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    if (buf > 0) {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    }
     printf("limit: listening on 127.0.0.1:%u\n", ntohs(sin.sin_port));
     fflush(stdout);
     static struct sockaddr_in from[BATCH];
