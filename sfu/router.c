@@ -716,21 +716,13 @@ static void report_estimate(router_t *r, link_t *l)
     if (r->out.estimate) r->out.estimate(r->out.arg, l->ep, bps, downlink_source(l->dl));
 }
 
-/* A subscriber's decoder asks for a keyframe: of the layer it gets now, and of the one
- * it waits for (a switch there repairs it too, but that layer may have stopped). */
-static void keyframe_for(router_t *r, out_t *o, uint64_t now)
-{
-    if (o->cur != NO_LAYER) request_keyframe(r, o->track, o->cur, now);
-    if (want(o) != o->cur) request_keyframe(r, o->track, want(o), now);
-}
-
 static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_t now)
 {
     rtcp_fb_t fb;
     if (rtcp_parse_fb(p, &fb) != 0) return;
     if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_PLI) {
         out_t *o = out_by_ssrc(r, from, fb.media_ssrc);
-        if (o) keyframe_for(r, o, now);
+        if (o) request_keyframe(r, o->track, want(o), now);
     } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_FIR) {
         int n = rtcp_fir_count(&fb);
         for (int i = 0; i < n; i++) {
@@ -739,7 +731,7 @@ static void on_feedback(router_t *r, uint32_t from, const rtcp_pkt_t *p, uint64_
             out_t *o;
             if (rtcp_fir_entry(&fb, (size_t)i, &ssrc, &fseq) == 0 &&
                 (o = out_by_ssrc(r, from, ssrc)))
-                keyframe_for(r, o, now);
+                request_keyframe(r, o->track, want(o), now);
         }
     } else if (p->pt == RTCP_PT_PSFB && fb.fmt == RTCP_PSFB_AFB) {
         rtcp_remb_t remb;
