@@ -400,7 +400,7 @@ function installAgent() {
                         const c = s.codecId && byId.get(s.codecId);
                         if (c) o.codec = c.mimeType;
                         // Simulcast gives several per kind: each in `layers`, bytes summed.
-                        if (s.rid) (out.layers = out.layers || []).push(o);
+                        if (s.rid) (out.layers = out.layers || []).push(Object.assign({}, o));
                         const prev = out.sent[s.kind];
                         if (prev) prev.bytesSent = (prev.bytesSent || 0) + (o.bytesSent || 0);
                         else out.sent[s.kind] = o;
