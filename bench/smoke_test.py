@@ -46,6 +46,7 @@ class Smoke(unittest.TestCase):
         # Each receives 2 x (50 audio + ~30 video packets/s): well over 300 packets/s.
         self.assertGreater(s["recv_pps"], 300, out)
         self.assertGreater(s["latency_samples"], 0, out)
+        self.assertEqual(s["bad_payloads"], 0, out)  # Opus and VP8 arrive intact
         self.assertGreater(s["p50_us"], 0, out)
         self.assertLessEqual(s["p50_us"], s["p99_us"], out)
         self.assertLessEqual(s["p99_us"], s["max_us"], out)
@@ -57,6 +58,21 @@ class Smoke(unittest.TestCase):
         rc, s, out = run_loadgen(["--url", server.ws_url] + ARGS)
         self.check_summary(rc, s, out + server.output())
         self.assertTrue(server.alive(), server.output())
+
+    def test_dtx_sends_less_and_loses_nothing(self):
+        """Opus DTX: silence goes out as one frame every 400 ms; the stamps still count
+        every packet sent, so loss stays 0."""
+        server = harness.Server({"room_defaults": {"last_n": 8}})
+        server.start()
+        self.addCleanup(server.stop)
+        rc, s, out = run_loadgen(["--url", server.ws_url, "--participants", "3", "--dtx",
+                                  "--ramp", "0.5", "--warmup", "1.5", "--duration", "3",
+                                  "--check", "--quiet"])
+        self.assertEqual(rc, 0, out + server.output())
+        self.assertEqual((s["pairs_seen"], s["lost"], s["bad_payloads"]), (6, 0, 0), out)
+        # Without DTX: 3 participants x 50 packets/s x 3 s = 450.
+        self.assertLess(s["sent_pkts"], 440, out)
+        self.assertGreater(s["sent_pkts"], 150, out)
 
     def test_limit_relays_the_same_traffic(self):
         relay = subprocess.Popen([LIMIT, "--port", "0"], stdout=subprocess.PIPE,

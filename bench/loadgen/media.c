@@ -5,6 +5,9 @@
 #include "limit_proto.h"
 #include "rtp.h"
 #include "stats.h"
+#include "vp8.h"
+
+#include <opus/opus.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +39,7 @@ static lg_hist_t hist_sec, hist_window;
 static bool in_window;
 static bool trace; /* LG_TRACE: transport events on stderr */
 static uint64_t dtls_failures, ice_failures, srtp_errors;
+static uint64_t bad_payloads; /* received, but not a 20 ms Opus packet or a VP8 descriptor */
 
 uint64_t lg_now_ms(void)
 {
@@ -252,6 +256,11 @@ static void on_rtp(lg_t *lg, lg_conn_t *c, uint8_t *p, size_t len, uint64_t rx_u
     uint32_t pub = get32(s + 4), counter = get32(s + 8);
     uint64_t sent = (uint64_t)get32(s + 12) << 32 | get32(s + 16);
     if (pub >= (uint32_t)lg->n) return;
+    /* What arrives must still be what was sent: real Opus, valid VP8 descriptors. */
+    const uint8_t *payload = p + h.payload_off;
+    if (s[2] == 0 ? opus_packet_get_nb_samples(payload, (opus_int32)h.payload_len, 48000) != 960
+                  : vp8_parse(payload, h.payload_len, &(vp8_desc_t){0}) < 0)
+        bad_payloads++;
     sec.recv_pkts++;
     sec.recv_bytes += len;
     int64_t lat = (int64_t)(rx_us - sent);
@@ -536,19 +545,20 @@ static int summary(lg_t *lg, double window_s, const loss_t *l0)
            ", \"loss_pct\": %.4f, \"lost_audio\": %" PRIu64 ", \"lost_video\": %" PRIu64
            ", \"pairs\": %" PRIu64 ", \"pairs_seen\": %" PRIu64 ", \"latency_samples\": %" PRIu64
            ", \"p50_us\": %" PRIu64 ", \"p99_us\": %" PRIu64 ", \"max_us\": %" PRIu64
-           ", \"dtls_failures\": %" PRIu64 ", \"srtp_errors\": %" PRIu64
-           ", \"signalling_errors\": %d}\n",
+           ", \"bad_payloads\": %" PRIu64 ", \"dtls_failures\": %" PRIu64
+           ", \"srtp_errors\": %" PRIu64 ", \"signalling_errors\": %d}\n",
            lg->n, up, window_s, w.sent_pkts, w.recv_pkts, w.recv_bytes,
            (double)w.recv_pkts / window_s, (double)w.sent_pkts / window_s, lost, exp, loss_pct,
            l.lost_kind[0] - l0->lost_kind[0], l.lost_kind[1] - l0->lost_kind[1], l.pairs,
            l.pairs_seen, hist_window.n, lg_hist_quantile(&hist_window, 0.5),
-           lg_hist_quantile(&hist_window, 0.99), hist_window.max_us, dtls_failures, srtp_errors,
-           atomic_load(&lg->sig_errors));
+           lg_hist_quantile(&hist_window, 0.99), hist_window.max_us, bad_payloads, dtls_failures,
+           srtp_errors, atomic_load(&lg->sig_errors));
     fflush(stdout);
     if (!lg->o.check) return 0;
     const char *why = up < lg->n                     ? "not every participant connected"
                       : l.pairs_seen < l.pairs       ? "someone did not receive everyone"
                       : lost != 0                    ? "packets were lost"
+                      : bad_payloads != 0            ? "payloads arrived damaged"
                       : hist_window.n == 0           ? "no latency measured"
                       : atomic_load(&lg->sig_errors) ? "signalling errors"
                                                      : NULL;

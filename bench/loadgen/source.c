@@ -75,7 +75,7 @@ static void synth(float *pcm, size_t n)
             y1[k] = y;
             out += y / (k + 1);
         }
-        pcm[i] = (float)(0.05 * env * out + 0.0005 * ((double)(xorshift(&s) % 2001) / 1000.0 - 1));
+        pcm[i] = (float)(0.05 * env * out + 0.00003 * ((double)(xorshift(&s) % 2001) / 1000.0 - 1));
     }
 }
 
