@@ -37,8 +37,8 @@ typedef struct media_track {
     size_t nlayers;          /* video: simulcast layers (1: none), lowest first */
     router_rates_t rates;    /* video: the worker's latest measured rates (kbps per spatial
                                 layer and cumulative temporal layer; WORKER_EV_LAYER_RATES) */
-    router_rates_t seen;     /* video: the last nonzero rate of each layer (one the publisher
-                                stopped sending is still known) */
+    router_rates_t seen;     /* video: the last nonzero rate of each layer measured while
+                                not held (one the publisher stopped sending is still known) */
     uint32_t cap_bps;        /* video: the room's video_kbps when it started */
     uint32_t max_bps;        /* video: what its publisher is held under now (REMB) */
 } media_track_t;

@@ -675,7 +675,10 @@ static void on_layer_rates(session_env_t *env, const worker_event_t *ev)
             if (s->pub.tracks[t].id != ev->track) continue;
             media_track_t *mt = &s->pub.tracks[t];
             mt->rates = ev->rates;
-            for (size_t sp = 0; sp < ROUTER_MAX_LAYERS; sp++)
+            /* Not while held: a layer the browser is stopping sends less and less, and
+             * its last trickle would make it look cheap enough to lift the hold for
+             * (the hold and its release then alternate every other second). */
+            for (size_t sp = 0; sp < ROUTER_MAX_LAYERS && mt->max_bps >= mt->cap_bps; sp++)
                 for (size_t tp = 0; tp < ROUTER_MAX_TEMPORAL; tp++)
                     if (ev->rates.kbps[sp][tp]) mt->seen.kbps[sp][tp] = ev->rates.kbps[sp][tp];
             const uint32_t(*k)[ROUTER_MAX_TEMPORAL] = ev->rates.kbps;
