@@ -30,6 +30,7 @@
 #define DATAGRAM_MAX       1500
 #define TICK_MS            ROUTER_TICK_MS
 #define ROUTER_STATS_WORDS (sizeof(router_stats_t) / sizeof(uint64_t))
+_Static_assert(sizeof(router_stats_t) % sizeof(uint64_t) == 0, "router_stats_t: uint64_t only");
 
 /* One participant's transport and what to do with its media. */
 typedef struct endpoint {

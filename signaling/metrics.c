@@ -171,6 +171,7 @@ static void drops(buf_t *b, const worker_stats_t *s)
         {"paused", r->dropped_paused},
         {"waiting_keyframe", r->dropped_waiting_keyframe},
         {"payload_type", r->dropped_pt},
+        {"temporal_layer", r->dropped_layer},
     };
     family(b, "sobre_packets_dropped_total", "counter",
            "Datagrams or packet copies not forwarded, by reason.");
@@ -193,6 +194,13 @@ static void feedback(buf_t *b, const router_stats_t *r)
            (double)r->nack_misses);
     single(b, "sobre_keyframe_requests_total", "counter",
            "Keyframe requests (PLI) sent to publishers.", (double)r->keyframe_requests);
+    single(b, "sobre_layer_switches_total", "counter",
+           "Simulcast layer switches done for subscribers.", (double)r->layer_switches);
+    single(b, "sobre_transport_cc_feedback_total", "counter",
+           "Transport-wide congestion control feedback packets received from subscribers.",
+           (double)r->twcc_in);
+    single(b, "sobre_probe_padding_packets_total", "counter",
+           "Padding packets sent to probe a subscriber's downlink.", (double)r->padding_out);
 }
 
 static void estimates(buf_t *b, const metrics_t *m)
