@@ -27,7 +27,7 @@
 //               (REMB) under what the low layer needs, and within 15 s P's browser sends
 //               its top layer at under 30 kbps (it stops encoding it) while both keep
 //               decoding at 320.
-//   release     both lift their limit: within 30 s both decode at 640 again.
+//   release     both lift their limit: within 45 s both decode at 640 again.
 // Then the same with a Firefox page F publishing (P leaves).
 // The switches happen on keyframes the server asks the publisher for (PLI on the layer's
 // SSRC); sequence numbers and picture ids stay continuous (else the decoder would stall
@@ -49,8 +49,8 @@ const SWITCH_MS = 10000;    // a switch (a keyframe asked and received) within t
 const WINDOW_MS = 3000;
 const HOLD_MS = 15000;      // a held publisher's browser drops its top layer
 // ... and takes it back: its send-side estimate climbs from the hold (some 8% a second),
-// 12 to 15 s seen on a loaded machine.
-const RELEASE_MS = 30000;
+// 1.5 to 30 s seen on a loaded machine.
+const RELEASE_MS = 45000;
 const HELD_KBPS = 30;       // a top layer "no longer sent": under this
 const MIN_FRAMES = 20;      // frames decoded in a window, at least (15 fps or more sent)
 
