@@ -2,7 +2,8 @@
 
     smoke_test.py SOBRE WEB_DIR      (LOADGEN and LIMIT binaries from the environment)
 
-* loadgen with 3 participants (audio and video) for 3 s against a sobre on loopback:
+* loadgen with 3 participants (audio, and VP8 video with 3 temporal layers) for 3 s
+  against a sobre on loopback:
   everyone receives everyone's audio and video, nothing is lost, latency is measured;
 * the same traffic through bench/limit, the bare SRTP relay.
 """
@@ -19,8 +20,8 @@ import sobre_harness as harness  # noqa: E402
 
 LOADGEN = os.environ.get("LOADGEN", "")
 LIMIT = os.environ.get("LIMIT", "")
-ARGS = ["--participants", "3", "--video", "--ramp", "0.5", "--warmup", "1.5",
-        "--duration", "3", "--check", "--quiet"]
+ARGS = ["--participants", "3", "--video", "--temporal-layers", "3", "--ramp", "0.5",
+        "--warmup", "1.5", "--duration", "3", "--check", "--quiet"]
 
 
 def run_loadgen(args, timeout=60):

@@ -27,7 +27,8 @@ typedef struct lg_opts {
     int rooms, participants;
     bool video, dtx;
     int video_kbps, fps;
-    double keyframe_s; /* seconds between periodic keyframes */
+    int temporal_layers; /* VP8 temporal layers: 1 (none), 2 (L1T2) or 3 (L1T3) */
+    double keyframe_s;   /* seconds between periodic keyframes */
     double duration_s, ramp_s, warmup_s;
     const char *room_prefix;
     bool check; /* exit status says whether everyone got media without loss */
@@ -77,6 +78,7 @@ typedef struct lg_part {
     uint64_t next_audio_ms, next_video_ms, next_key_ms;
     uint32_t frame_no;
     uint16_t picture_id;
+    uint8_t tl0picidx;
     bool want_key;
     bool joined, published, failed;
     lg_rx_t *rx; /* [participants total * LG_KINDS] */

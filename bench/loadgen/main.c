@@ -54,6 +54,7 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
         O_PREFIX,
         O_JROOM,
         O_BIND,
+        O_TL,
         O_CHECK,
         O_QUIET,
         O_HELP
@@ -75,6 +76,7 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
         {"room-prefix", 1, 0, O_PREFIX},
         {"janus-room", 1, 0, O_JROOM},
         {"bind", 1, 0, O_BIND},
+        {"temporal-layers", 1, 0, O_TL},
         {"check", 0, 0, O_CHECK},
         {"quiet", 0, 0, O_QUIET},
         {"help", 0, 0, O_HELP},
@@ -92,6 +94,7 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
                      .warmup_s = 2,
                      .room_prefix = "lg",
                      .janus_room_base = 1000,
+                     .temporal_layers = 1,
                      .bind_addr = "127.0.0.1"};
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -147,6 +150,9 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
         case O_PREFIX:
             o->room_prefix = optarg;
             break;
+        case O_TL:
+            o->temporal_layers = atoi(optarg);
+            break;
         case O_BIND:
             o->bind_addr = optarg;
             break;
@@ -170,13 +176,14 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
     const char *bad = o->rooms < 1 || o->rooms > 1000                ? "--rooms: 1..1000"
                       : o->participants < 2 || o->participants > 500 ? "--participants: 2..500"
                       : o->rooms * o->participants > 2000 ? "rooms x participants: at most 2000"
-                      : o->video_kbps < 10 || o->video_kbps > 20000 ? "--video-kbps: 10..20000"
-                      : o->fps < 1 || o->fps > 60                   ? "--fps: 1..60"
-                      : o->keyframe_s < 0.1                         ? "--keyframe-interval: >= 0.1"
-                      : o->duration_s <= 0                          ? "--duration: > 0"
-                      : o->ramp_s < 0 || o->warmup_s < 0            ? "--ramp, --warmup: >= 0"
-                      : o->mode == LG_MODE_LIMIT && !o->target      ? "--mode limit needs --target"
-                                                                    : NULL;
+                      : o->video_kbps < 10 || o->video_kbps > 20000      ? "--video-kbps: 10..20000"
+                      : o->fps < 1 || o->fps > 60                        ? "--fps: 1..60"
+                      : o->temporal_layers < 1 || o->temporal_layers > 3 ? "--temporal-layers: 1..3"
+                      : o->keyframe_s < 0.1                    ? "--keyframe-interval: >= 0.1"
+                      : o->duration_s <= 0                     ? "--duration: > 0"
+                      : o->ramp_s < 0 || o->warmup_s < 0       ? "--ramp, --warmup: >= 0"
+                      : o->mode == LG_MODE_LIMIT && !o->target ? "--mode limit needs --target"
+                                                               : NULL;
     if (bad) {
         fprintf(stderr, "loadgen: %s\n", bad);
         return -1;

@@ -197,6 +197,12 @@ static void send_video(lg_t *lg, lg_part_t *pa, uint64_t now)
         const uint8_t kf[7] = {0x9d, 0x01, 0x2a, 640 & 0xff, 640 >> 8, 360 & 0xff, 360 >> 8};
         memcpy(frame + 3, kf, sizeof kf);
     }
+    /* Temporal layers (L1T2: 0 1 0 1...; L1T3: 0 2 1 2...), a keyframe restarts them. */
+    static const uint8_t l1t3[4] = {0, 2, 1, 2};
+    if (key) pa->frame_no = 0;
+    int layers = lg->o.temporal_layers;
+    uint8_t tid = layers == 3 ? l1t3[pa->frame_no % 4] : layers == 2 ? pa->frame_no % 2 : 0;
+    if (tid == 0) pa->tl0picidx++;
     uint32_t ts = pa->video_ts;
     pa->video_ts += 90000u / (uint32_t)lg->o.fps;
     pa->frame_no++;
@@ -207,9 +213,13 @@ static void send_video(lg_t *lg, lg_part_t *pa, uint64_t now)
         bool last = off + chunk == size;
         size_t n = rtp_header(buf, pa->video_pt, last, pa->video_seq++, ts, pa->video_ssrc);
         buf[n++] = (uint8_t)(0x80 | (off == 0 ? 0x10 : 0)); /* X, S, PID 0 */
-        buf[n++] = 0x80;                                    /* I */
+        buf[n++] = layers > 1 ? 0xE0 : 0x80;                /* I, and L T */
         buf[n++] = (uint8_t)(0x80 | (pa->picture_id >> 8)); /* M, 15-bit picture id */
         buf[n++] = (uint8_t)pa->picture_id;
+        if (layers > 1) {
+            buf[n++] = pa->tl0picidx;
+            buf[n++] = (uint8_t)(tid << 6 | (tid <= 1 ? 0x20 : 0)); /* TID, Y */
+        }
         memcpy(buf + n, frame + off, chunk);
         n = stamp(buf, n + chunk, 1, pa->idx, pa->video_count++);
         send_rtp(&pa->pub, buf, n);
