@@ -597,12 +597,13 @@ static track_t *learn_ssrc(router_t *r, uint32_t from, const uint8_t *pkt, const
         if (sp->mid_ext && !ext_is(pkt, h, sp->mid_ext, sp->mid)) continue;
         for (size_t l = 0; l < t->nlayers; l++) {
             layer_t *ly = &t->layers[l];
-            if (ext_is(pkt, h, sp->rid_ext, sp->rids[l])) {
+            /* The repaired rid first: a sender may put the rid on its RTX packets too. */
+            if (ext_is(pkt, h, sp->repaired_rid_ext, sp->rids[l])) {
+                ly->rtx_ssrc = h->ssrc;
+            } else if (ext_is(pkt, h, sp->rid_ext, sp->rids[l])) {
                 ly->ssrc = h->ssrc; /* a new SSRC for a layer: the sender restarted it */
                 ly->rx.started = false;
                 if (ly->cache) pktcache_reset(ly->cache);
-            } else if (ext_is(pkt, h, sp->repaired_rid_ext, sp->rids[l])) {
-                ly->rtx_ssrc = h->ssrc;
             } else {
                 continue;
             }

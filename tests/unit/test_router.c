@@ -791,7 +791,7 @@ static size_t vp8_payload(uint8_t *b, bool key, uint16_t pic, uint8_t tl0, uint8
     return sizeof d;
 }
 
-/* A packet with mid and rid (or repaired rid) elements (when rid is not NULL). */
+/* A packet with mid and rid (or repaired rid and rid) elements (when rid is not NULL). */
 static void send_layer(router_t *r, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc,
                        const char *rid, bool repaired, const uint8_t *payload, size_t plen,
                        uint64_t now)
@@ -804,6 +804,11 @@ static void send_layer(router_t *r, uint8_t pt, uint16_t seq, uint32_t ts, uint3
         ext[n++] = (uint8_t)((repaired ? RRID_EXT : RID_EXT) << 4 | (strlen(rid) - 1));
         memcpy(ext + n, rid, strlen(rid));
         n += strlen(rid);
+        if (repaired) { /* with the rid too, as some senders do */
+            ext[n++] = (uint8_t)(RID_EXT << 4 | (strlen(rid) - 1));
+            memcpy(ext + n, rid, strlen(rid));
+            n += strlen(rid);
+        }
     }
     size_t words = (n + 3) / 4;
     uint8_t *p = malloc(16 + 4 * words + plen);
