@@ -159,7 +159,8 @@ static int highest_taken(const media_track_t *t, const alloc_sub_t *subs, size_t
 }
 
 /* Holds each simulcast publisher under what its subscribers take: when no one takes its
- * top spatial layer, under the layers up to the highest taken (and some headroom), so
+ * top spatial layer, under the layers up to the highest taken (with some headroom, and
+ * half of the next: a browser released from deeper took 6 to 15 s to climb back), so
  * that its browser stops encoding and sending the others; else (and when no one watches
  * it: a joiner would wait for the browser's ramp-up) under the room's cap. */
 static void hold_publishers(session_env_t *env, const alloc_sub_t *subs, size_t n)
@@ -174,7 +175,9 @@ static void hold_publishers(session_env_t *env, const alloc_sub_t *subs, size_t 
                 uint64_t sum = 0;
                 for (int sp = 0; sp <= best; sp++)
                     sum += t->seen.kbps[sp][ROUTER_MAX_TEMPORAL - 1];
-                sum = sum * 10 * HOLD_PCT;
+                /* Up to half of the next layer too: the browser stays short of it, and
+                 * climbs back to it fast once released. */
+                sum = sum * 10 * HOLD_PCT + t->seen.kbps[best + 1][ROUTER_MAX_TEMPORAL - 1] * 500u;
                 if (sum && sum < HOLD_MIN_BPS) sum = HOLD_MIN_BPS;
                 if (sum && sum < bps) bps = sum;
             }
