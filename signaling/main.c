@@ -17,6 +17,8 @@ static const char usage[] =
     "       sobre --check-config FILE | --default-config | --version | --help\n"
     "       sobre passwd                  (hash a room password for the config)\n"
     "       sobre token [-c FILE] ROOM NAME [participant|listener|moderator] [HOURS]\n"
+    "       sobre status [-c FILE] [--names]  (rooms, participants, traffic of the running "
+    "server)\n"
     "\n"
     "A video-conferencing server (SFU) for small hosts: audio first, video capped.\n"
     "\n"
@@ -102,6 +104,8 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "passwd")) return tools_passwd(stdin, stdout, stderr);
     if (argc >= 2 && !strcmp(argv[1], "token"))
         return tools_token(argc - 1, argv + 1, stdout, stderr);
+    if (argc >= 2 && !strcmp(argv[1], "status"))
+        return tools_status(argc - 1, argv + 1, stdout, stderr);
     const char *config_path = NULL;
     int verbose = 0, opt;
     while ((opt = getopt_long(argc, argv, "c:vh", options, NULL)) != -1) {

@@ -14,4 +14,11 @@ int tools_passwd(FILE *in, FILE *out, FILE *err);
  * default. argv[0] is "token". Returns the process exit status. */
 int tools_token(int argc, char **argv, FILE *out, FILE *err);
 
+/* `sobre status [-c FILE] [--names]`: asks the running server of that config for its
+ * /status (on this host, over TLS when the config has tls, with metrics.token when
+ * metrics.access is "token") and prints one line per room and per participant;
+ * participants' names only with --names. argv[0] is "status". Returns the process exit
+ * status: 0, 1 when the server cannot be asked or refuses, 2 for bad arguments. */
+int tools_status(int argc, char **argv, FILE *out, FILE *err);
+
 #endif

@@ -6,6 +6,9 @@ metrics_aiortc and footprint_chromium cover the counters with live media):
   X-Real-IP); "token" refuses a missing or wrong bearer token (401) and serves the right
   one. /metrics parses with the Prometheus client library's own text parser; /status
   names nobody unless asked (?names=1).
+* `sobre status` prints the rooms and participants of the running server of a config
+  (ids only; names with --names), over TLS and with the token when the config says so;
+  it says why when metrics.access is "off" or nothing listens.
 * Logs: a session with a room password, a join token and names produces a log (at debug
   level, -v) holding neither the password, the token, the token secret, the names nor
   the client address; with log.private_data the names and address do appear (so the
@@ -136,6 +139,76 @@ class MetricsTokenTest(ServerTestCase):
                                text=True, timeout=10)
             self.assertEqual(r.returncode, 1, r.stdout)
             self.assertIn(words, r.stderr)
+
+
+def status_cmd(config_path, *args):
+    return subprocess.run([harness.SOBRE, "status", "-c", config_path, *args],
+                          capture_output=True, text=True, timeout=20)
+
+
+class StatusCommandTest(ServerTestCase):
+    """`sobre status` asks the running server of a config for its /status."""
+
+    config = {"metrics": {"access": "loopback"}}
+
+    async def test_rooms_and_participants(self):
+        a, ja = await self.joined_client("atelier", "Camille")
+        await self.joined_client("atelier", "Dominique")
+        r = status_cmd(self.server.config_path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 room(s), 2 participant(s)", r.stdout)
+        self.assertRegex(r.stdout, r"room atelier: 2 participant\(s\), \d+ kbit/s in")
+        self.assertIn("  %s: publishes nothing" % ja["self"]["id"], r.stdout)
+        self.assertNotIn("Camille", r.stdout)
+        r = status_cmd(self.server.config_path, "--names")
+        self.assertIn("%s (Camille): publishes nothing" % ja["self"]["id"], r.stdout)
+        self.assertIn("(Dominique)", r.stdout)
+        r = status_cmd(self.server.config_path, "--bogus")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("usage: sobre status", r.stderr)
+
+    def test_off_or_not_running(self):
+        path = os.path.join(self.server.tmp.name, "off.json")
+        with open(path, "w") as f:
+            json.dump(dict(self.server.config, metrics={"access": "off"}), f)
+        r = status_cmd(path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('metrics.access is "off"', r.stderr)
+        cfg = dict(self.server.config, listen={"address": "127.0.0.1",
+                                               "port": harness.free_tcp_port()})
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        r = status_cmd(path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot connect to 127.0.0.1", r.stderr)
+
+
+class StatusCommandTokenTlsTest(harness.unittest.IsolatedAsyncioTestCase):
+    async def test_token_over_tls(self):
+        import tempfile
+        certs = tempfile.TemporaryDirectory(prefix="sobre-tls-")
+        self.addCleanup(certs.cleanup)
+        cert, key = (os.path.join(certs.name, "s.crt"), os.path.join(certs.name, "s.key"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=localhost"],
+                       check=True, capture_output=True, timeout=30)
+        server = Server({"tls": {"cert": cert, "key": key},
+                         "metrics": {"access": "token", "token": TOKEN}})
+        server.start()
+        try:
+            r = status_cmd(server.config_path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("0 room(s), 0 participant(s)", r.stdout)
+            cfg = dict(server.config, metrics={"access": "token", "token": TOKEN + "-wrong"})
+            path = os.path.join(server.tmp.name, "wrong.json")
+            with open(path, "w") as f:
+                json.dump(cfg, f)
+            r = status_cmd(path)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("answered 401", r.stderr)
+        finally:
+            server.stop()
 
 
 def make_token(config_path, room, name):
