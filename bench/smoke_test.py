@@ -75,6 +75,22 @@ class Smoke(unittest.TestCase):
         self.assertLess(s["sent_pkts"], 440, out)
         self.assertGreater(s["sent_pkts"], 150, out)
 
+    def test_simulcast_reaches_everyone(self):
+        """Three VP8 streams told apart by rid (as browsers send them): every subscriber
+        gets one layer of every publisher, nothing lost within it."""
+        server = harness.Server({"room_defaults": {"last_n": 8}})
+        server.start()
+        self.addCleanup(server.stop)
+        rc, s, out = run_loadgen(["--url", server.ws_url, "--participants", "3", "--video",
+                                  "--simulcast", "--ramp", "0.5", "--warmup", "1.5",
+                                  "--duration", "3", "--check", "--quiet"])
+        self.assertEqual(rc, 0, out + server.output())
+        self.assertEqual((s["pairs_seen"], s["pairs"], s["lost"], s["bad_payloads"]),
+                         (12, 12, 0, 0), out)
+        # Each subscriber gets one layer of each publisher, not all three: fewer packets
+        # arrive than the 2 x 3 layers x frames would give.
+        self.assertLess(s["recv_pkts"], 2 * s["sent_pkts"], out)
+
     def test_limit_relays_the_same_traffic(self):
         relay = subprocess.Popen([LIMIT, "--port", "0"], stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT)

@@ -28,6 +28,7 @@ typedef struct lg_opts {
     bool video, dtx;
     int video_kbps, fps;
     int temporal_layers; /* VP8 temporal layers: 1 (none), 2 (L1T2) or 3 (L1T3) */
+    bool simulcast;      /* three VP8 streams (rids l, m, h) instead of one */
     double keyframe_s;   /* seconds between periodic keyframes */
     double duration_s, ramp_s, warmup_s;
     const char *room_prefix;
@@ -44,7 +45,16 @@ typedef struct lg_rx {
     uint64_t received;
 } lg_rx_t;
 
-#define LG_KINDS 2 /* 0 audio, 1 video */
+/* Stamp kinds: 0 audio, 1 + layer for video (one layer without simulcast). */
+#define LG_KINDS  4
+#define LG_LAYERS 3
+
+/* One VP8 stream a participant sends (a simulcast layer, or the only one). */
+typedef struct lg_vstream {
+    uint32_t ssrc, count; /* count: stamp counter */
+    uint16_t seq, picture_id;
+    uint8_t tl0picidx;
+} lg_vstream_t;
 
 /* One UDP transport (a PeerConnection): publish or subscribe, or both in limit mode. */
 typedef struct lg_conn {
@@ -66,19 +76,18 @@ typedef struct lg_part {
     char name[32];
     lg_conn_t pub, sub;
     /* Set by the signalling thread: payload types and extension ids the answer accepted. */
-    uint8_t audio_pt, video_pt, level_ext;
+    uint8_t audio_pt, video_pt, level_ext, mid_ext, rid_ext;
     /* Media state (media thread). */
-    uint32_t audio_ssrc, video_ssrc, rtx_unused;
-    uint16_t audio_seq, video_seq;
+    uint32_t audio_ssrc;
+    uint16_t audio_seq;
     uint32_t audio_ts, video_ts;
-    uint32_t audio_count, video_count; /* stamp counters */
-    size_t audio_pos;                  /* position in the Opus loop */
-    bool audio_talking;                /* previous frame was sent (marker on restart) */
+    uint32_t audio_count; /* stamp counter */
+    lg_vstream_t video[LG_LAYERS];
+    size_t audio_pos;   /* position in the Opus loop */
+    bool audio_talking; /* previous frame was sent (marker on restart) */
     uint64_t last_audio_sent_ms;
     uint64_t next_audio_ms, next_video_ms, next_key_ms;
     uint32_t frame_no;
-    uint16_t picture_id;
-    uint8_t tl0picidx;
     bool want_key;
     bool joined, published, failed;
     lg_rx_t *rx; /* [participants total * LG_KINDS] */
@@ -137,7 +146,7 @@ typedef struct lg_sdp_info {
     char setup[16];
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    int audio_pt, video_pt, level_ext;
+    int audio_pt, video_pt, level_ext, mid_ext, rid_ext; /* ext ids: -1 when absent */
 } lg_sdp_info_t;
 int lg_sdp_scan(const char *sdp, lg_sdp_info_t *out, char *err, size_t errlen);
 /* A browser-like answer to a subscribe offer: every m-line recvonly, setup:active. */

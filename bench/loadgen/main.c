@@ -55,6 +55,7 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
         O_JROOM,
         O_BIND,
         O_TL,
+        O_SIM,
         O_CHECK,
         O_QUIET,
         O_HELP
@@ -77,6 +78,7 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
         {"janus-room", 1, 0, O_JROOM},
         {"bind", 1, 0, O_BIND},
         {"temporal-layers", 1, 0, O_TL},
+        {"simulcast", 0, 0, O_SIM},
         {"check", 0, 0, O_CHECK},
         {"quiet", 0, 0, O_QUIET},
         {"help", 0, 0, O_HELP},
@@ -149,6 +151,9 @@ static int parse_opts(int argc, char **argv, lg_opts_t *o)
             break;
         case O_PREFIX:
             o->room_prefix = optarg;
+            break;
+        case O_SIM:
+            o->simulcast = true;
             break;
         case O_TL:
             o->temporal_layers = atoi(optarg);
@@ -263,7 +268,8 @@ int main(int argc, char **argv)
         p->room = i / lg.o.participants;
         snprintf(p->name, sizeof p->name, "lg%d", i);
         p->audio_ssrc = 0x10000000u + (uint32_t)i * 2;
-        p->video_ssrc = p->audio_ssrc + 1;
+        for (int l = 0; l < LG_LAYERS; l++)
+            p->video[l].ssrc = p->audio_ssrc + 1 + ((uint32_t)l << 20);
         p->pub.owner = p->sub.owner = p;
         p->rx = calloc((size_t)lg.n * LG_KINDS, sizeof *p->rx);
         if (!p->rx || open_socket(&p->pub, lg.o.bind_addr) < 0 ||

@@ -175,56 +175,91 @@ static void send_audio(lg_t *lg, lg_part_t *pa, uint64_t now)
     (void)lg;
 }
 
-/* One VP8 frame (RFC 7741): payload descriptor with a 15-bit picture id, the frame's
- * 3-byte tag (and, on keyframes, start code and size) at the start of the first packet. */
-static void send_video(lg_t *lg, lg_part_t *pa, uint64_t now)
+/* One VP8 frame (RFC 7741) of stream l of size bytes: payload descriptor with a 15-bit
+ * picture id (and TL0PICIDX, TID, Y with temporal layers), the frame's 3-byte tag (and, on
+ * keyframes, start code and size) at the start of the first packet; with simulcast, the
+ * mid and rid header extensions on every packet, as browsers send them. */
+static void send_frame(lg_t *lg, lg_part_t *pa, int l, size_t size, bool key, uint8_t tid,
+                       uint32_t ts)
 {
-    bool key = pa->want_key || now >= pa->next_key_ms;
-    if (key) {
-        pa->want_key = false;
-        pa->next_key_ms = now + (uint64_t)(lg->o.keyframe_s * 1000);
-    }
     static uint8_t frame[256 * 1024];
-    size_t size = lg_source_video_size(key);
+    static const char rids[LG_LAYERS] = {'l', 'm', 'h'};
+    lg_vstream_t *v = &pa->video[l];
     if (size > sizeof frame) size = sizeof frame;
-    lg_source_fill(frame, size, pa->frame_no * 2654435761u + (uint32_t)pa->idx);
+    lg_source_fill(frame, size, pa->frame_no * 2654435761u + (uint32_t)(pa->idx * 3 + l));
     uint32_t part0 = (uint32_t)(size / 4);
     uint32_t tag = (part0 << 5) | (1u << 4) | (key ? 0u : 1u);
     frame[0] = (uint8_t)tag;
     frame[1] = (uint8_t)(tag >> 8);
     frame[2] = (uint8_t)(tag >> 16);
     if (key && size >= 10) {
-        const uint8_t kf[7] = {0x9d, 0x01, 0x2a, 640 & 0xff, 640 >> 8, 360 & 0xff, 360 >> 8};
+        uint16_t w = (uint16_t)(640 >> (LG_LAYERS - 1 - l) * lg->o.simulcast),
+                 h = (uint16_t)(360 >> (LG_LAYERS - 1 - l) * lg->o.simulcast);
+        const uint8_t kf[7] = {
+            0x9d, 0x01, 0x2a, (uint8_t)w, (uint8_t)(w >> 8), (uint8_t)h, (uint8_t)(h >> 8)};
         memcpy(frame + 3, kf, sizeof kf);
     }
-    /* Temporal layers (L1T2: 0 1 0 1...; L1T3: 0 2 1 2...), a keyframe restarts them. */
-    static const uint8_t l1t3[4] = {0, 2, 1, 2};
-    if (key) pa->frame_no = 0;
-    int layers = lg->o.temporal_layers;
-    uint8_t tid = layers == 3 ? l1t3[pa->frame_no % 4] : layers == 2 ? pa->frame_no % 2 : 0;
-    if (tid == 0) pa->tl0picidx++;
-    uint32_t ts = pa->video_ts;
-    pa->video_ts += 90000u / (uint32_t)lg->o.fps;
-    pa->frame_no++;
-    pa->picture_id = (uint16_t)((pa->picture_id + 1) & 0x7fff);
+    if (tid == 0) v->tl0picidx++;
+    v->picture_id = (uint16_t)((v->picture_id + 1) & 0x7fff);
+    bool tl = lg->o.temporal_layers > 1, ext = lg->o.simulcast && pa->rid_ext;
     static uint8_t buf[BUF_CAP] __attribute__((aligned(16)));
     for (size_t off = 0; off < size;) {
         size_t chunk = size - off > MAX_PAYLOAD ? MAX_PAYLOAD : size - off;
         bool last = off + chunk == size;
-        size_t n = rtp_header(buf, pa->video_pt, last, pa->video_seq++, ts, pa->video_ssrc);
+        size_t n = rtp_header(buf, pa->video_pt, last, v->seq++, ts, v->ssrc);
+        if (ext) { /* one-byte header extensions: mid "1", rid */
+            buf[0] |= 0x10;
+            const uint8_t e[8] = {0xBE,
+                                  0xDE,
+                                  0,
+                                  1,
+                                  (uint8_t)(pa->mid_ext << 4),
+                                  '1',
+                                  (uint8_t)(pa->rid_ext << 4),
+                                  (uint8_t)rids[l]};
+            memcpy(buf + n, e, sizeof e);
+            n += sizeof e;
+            if (!pa->mid_ext) buf[n - 4] = buf[n - 3] = 0; /* padding bytes */
+        }
         buf[n++] = (uint8_t)(0x80 | (off == 0 ? 0x10 : 0)); /* X, S, PID 0 */
-        buf[n++] = layers > 1 ? 0xE0 : 0x80;                /* I, and L T */
-        buf[n++] = (uint8_t)(0x80 | (pa->picture_id >> 8)); /* M, 15-bit picture id */
-        buf[n++] = (uint8_t)pa->picture_id;
-        if (layers > 1) {
-            buf[n++] = pa->tl0picidx;
+        buf[n++] = tl ? 0xE0 : 0x80;                        /* I, and L T */
+        buf[n++] = (uint8_t)(0x80 | (v->picture_id >> 8));  /* M, 15-bit picture id */
+        buf[n++] = (uint8_t)v->picture_id;
+        if (tl) {
+            buf[n++] = v->tl0picidx;
             buf[n++] = (uint8_t)(tid << 6 | (tid <= 1 ? 0x20 : 0)); /* TID, Y */
         }
         memcpy(buf + n, frame + off, chunk);
-        n = stamp(buf, n + chunk, 1, pa->idx, pa->video_count++);
+        n = stamp(buf, n + chunk, 1 + l, pa->idx, v->count++);
         send_rtp(&pa->pub, buf, n);
         off += chunk;
     }
+}
+
+/* One video frame: of each simulcast layer (1/8, 1/4, 5/8 of the bitrate), or of the one
+ * stream. */
+static void send_video(lg_t *lg, lg_part_t *pa, uint64_t now)
+{
+    static const unsigned share[LG_LAYERS] = {1, 2, 5}; /* eighths */
+    bool key = pa->want_key || now >= pa->next_key_ms;
+    if (key) {
+        pa->want_key = false;
+        pa->next_key_ms = now + (uint64_t)(lg->o.keyframe_s * 1000);
+        pa->frame_no = 0; /* temporal layers start again */
+    }
+    /* Temporal layers: L1T2 0 1 0 1..., L1T3 0 2 1 2... */
+    static const uint8_t l1t3[4] = {0, 2, 1, 2};
+    int layers = lg->o.temporal_layers;
+    uint8_t tid = layers == 3 ? l1t3[pa->frame_no % 4] : layers == 2 ? pa->frame_no % 2 : 0;
+    uint32_t ts = pa->video_ts;
+    size_t size = lg_source_video_size(key);
+    if (!lg->o.simulcast)
+        send_frame(lg, pa, 0, size, key, tid, ts);
+    else
+        for (int l = 0; l < LG_LAYERS; l++)
+            send_frame(lg, pa, l, size * share[l] / 8, key, tid, ts);
+    pa->video_ts += 90000u / (uint32_t)lg->o.fps;
+    pa->frame_no++;
 }
 
 static void send_media(lg_t *lg, lg_part_t *pa, uint64_t now)
@@ -243,6 +278,7 @@ static void send_media(lg_t *lg, lg_part_t *pa, uint64_t now)
         pa->next_audio_ms += 20;
     }
     if (!lg->o.video || !pa->video_pt) return;
+    if (lg->o.simulcast && !pa->rid_ext && lg->o.mode != LG_MODE_LIMIT) return;
     uint64_t period = 1000u / (uint64_t)lg->o.fps;
     if (now > pa->next_video_ms + 200) pa->next_video_ms = now;
     while (now >= pa->next_video_ms) {
@@ -477,26 +513,33 @@ static void limit_tick(lg_t *lg, lg_part_t *pa, uint64_t now)
 
 typedef struct loss {
     uint64_t expected, lost, pairs, pairs_seen;
-    uint64_t lost_kind[LG_KINDS];
+    uint64_t lost_kind[2]; /* audio, video */
 } loss_t;
 
 static loss_t count_loss(const lg_t *lg)
 {
     loss_t l = {0};
-    int kinds = lg->o.video ? 2 : 1;
+    /* Pairs: (subscriber, publisher, audio or video); with simulcast the video pair is
+     * seen when any layer is. Loss counts within each layer's received span. */
+    int kinds = lg->o.video ? 2 : 1, layers = lg->o.simulcast ? LG_LAYERS : 1;
     for (int s = 0; s < lg->n; s++) {
         const lg_part_t *sub = &lg->parts[s];
         for (int p = 0; p < lg->n; p++) {
             if (p == s || lg->parts[p].room != sub->room) continue;
             for (int k = 0; k < kinds; k++) {
-                const lg_rx_t *r = &sub->rx[p * LG_KINDS + k];
+                bool seen = false;
+                for (int j = 0; j < (k ? layers : 1); j++) {
+                    const lg_rx_t *r = &sub->rx[p * LG_KINDS + k + j];
+                    if (!r->seen) continue;
+                    seen = true;
+                    uint64_t exp = (uint64_t)(r->max - r->first) + 1;
+                    uint64_t lost = exp > r->received ? exp - r->received : 0;
+                    l.expected += exp;
+                    l.lost += lost;
+                    l.lost_kind[k] += lost;
+                }
                 l.pairs++;
-                if (!r->seen) continue;
-                l.pairs_seen++;
-                uint64_t exp = (uint64_t)(r->max - r->first) + 1;
-                l.expected += exp;
-                l.lost += exp > r->received ? exp - r->received : 0;
-                l.lost_kind[k] += exp > r->received ? exp - r->received : 0;
+                l.pairs_seen += seen;
             }
         }
     }

@@ -57,8 +57,14 @@ int lg_sdp_publish_offer(const lg_t *lg, const lg_part_t *p, char *buf, size_t c
         put(&o,
             "a=mid:1\r\na=sendonly\r\na=msid:lg%d v%d\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
             "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 nack\r\n"
-            "a=rtcp-fb:96 nack pli\r\na=ssrc:%u cname:lg%d\r\n",
-            p->idx, p->idx, p->video_ssrc, p->idx);
+            "a=rtcp-fb:96 nack pli\r\n",
+            p->idx, p->idx);
+        if (lg->o.simulcast) /* as browsers offer it: rids, no a=ssrc */
+            put(&o, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+                    "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+                    "a=rid:l send\r\na=rid:m send\r\na=rid:h send\r\na=simulcast:send l;m;h\r\n");
+        else
+            put(&o, "a=ssrc:%u cname:lg%d\r\n", p->video[0].ssrc, p->idx);
     }
     return o.full ? -1 : (int)o.len;
 }
@@ -96,7 +102,7 @@ static bool candidate(const char *line, struct sockaddr_storage *out, socklen_t 
 int lg_sdp_scan(const char *sdp, lg_sdp_info_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    out->audio_pt = out->video_pt = out->level_ext = -1;
+    out->audio_pt = out->video_pt = out->level_ext = out->mid_ext = out->rid_ext = -1;
     int kind = -1; /* of the current m-line: 0 audio, 1 video */
     bool lo = false;
     for (const char *l = sdp; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
@@ -129,6 +135,12 @@ int lg_sdp_scan(const char *sdp, lg_sdp_info_t *out, char *err, size_t errlen)
         } else if (kind == 0 && starts(l, "a=extmap:") && out->level_ext < 0 &&
                    strstr(l, "ssrc-audio-level")) {
             out->level_ext = atoi(l + 9);
+        } else if (kind == 1 && starts(l, "a=extmap:") && out->mid_ext < 0 &&
+                   strstr(l, "sdes:mid")) {
+            out->mid_ext = atoi(l + 9);
+        } else if (kind == 1 && starts(l, "a=extmap:") && out->rid_ext < 0 &&
+                   strstr(l, "sdes:rtp-stream-id")) {
+            out->rid_ext = atoi(l + 9);
         }
     }
     const char *missing = !out->ufrag[0]         ? "a=ice-ufrag"

@@ -17,6 +17,8 @@ int sig_transport(lg_t *lg, lg_part_t *p, bool is_pub, const char *sdp, bool we_
         p->audio_pt = (uint8_t)(info.audio_pt > 0 ? info.audio_pt : 111);
         p->video_pt = (uint8_t)(info.video_pt > 0 ? info.video_pt : 0);
         p->level_ext = (uint8_t)(info.level_ext > 0 && info.level_ext < 15 ? info.level_ext : 0);
+        p->mid_ext = (uint8_t)(info.mid_ext > 0 && info.mid_ext < 15 ? info.mid_ext : 0);
+        p->rid_ext = (uint8_t)(info.rid_ext > 0 && info.rid_ext < 15 ? info.rid_ext : 0);
     }
     lg_cmd_t c = {.part = p->idx, .is_pub = is_pub};
     c.role = lg_sdp_role(info.setup, we_offered);
