@@ -55,6 +55,16 @@ int tools_passwd(FILE *in, FILE *out, FILE *err)
     return 0;
 }
 
+/* The config at path (NULL: the embedded one), or NULL after saying why. */
+static config_t *load_config(const char *path, const char *cmd, FILE *err)
+{
+    config_t *cfg = NULL;
+    char cerr[CONFIG_ERROR_MAX];
+    if (!path) return config_default();
+    if (config_load(path, &cfg, cerr) != 0) fprintf(err, "sobre %s: %s\n", cmd, cerr);
+    return cfg;
+}
+
 int tools_token(int argc, char **argv, FILE *out, FILE *err)
 {
     const char *config_path = NULL;
@@ -91,12 +101,8 @@ int tools_token(int argc, char **argv, FILE *out, FILE *err)
             return 2;
         }
     }
-    config_t *cfg = NULL;
-    char cerr[CONFIG_ERROR_MAX];
-    if (config_path ? config_load(config_path, &cfg, cerr) != 0 : !(cfg = config_default())) {
-        fprintf(err, "sobre token: %s\n", cerr);
-        return 1;
-    }
+    config_t *cfg = load_config(config_path, "token", err);
+    if (!cfg) return 1;
     int rc = 1;
     char tok[AUTH_TOKEN_MAX];
     if (!cfg->token_secret) {
@@ -254,12 +260,8 @@ int tools_status(int argc, char **argv, FILE *out, FILE *err)
             return 2;
         }
     }
-    config_t *cfg = NULL;
-    char cerr[CONFIG_ERROR_MAX];
-    if (config_path ? config_load(config_path, &cfg, cerr) != 0 : !(cfg = config_default())) {
-        fprintf(err, "sobre status: %s\n", cerr);
-        return 1;
-    }
+    config_t *cfg = load_config(config_path, "status", err);
+    if (!cfg) return 1;
     int rc = 1, status = 0;
     char *body = NULL;
     json_t *root = NULL;
