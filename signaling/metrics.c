@@ -347,8 +347,10 @@ static json_t *room_json(room_t *r, const metrics_sources_t *src, bool names)
     json_t *peers = json_array();
     for (size_t i = 0; i < n; i++) {
         const peer_t *p = members[i];
-        json_t *pj = json_pack("{ss sb sb sI}", "id", p->id, "audio", p->audio, "video", p->video,
-                               "estimate_kbps", (json_int_t)(session_estimate_bps(p) / 1000));
+        json_t *pj =
+            json_pack("{ss sb sb sI sI sI}", "id", p->id, "audio", p->audio, "video", p->video,
+                      "estimate_kbps", (json_int_t)(session_estimate_bps(p) / 1000), "kbps_in",
+                      (json_int_t)p->usage.kbps_in, "kbps_out", (json_int_t)p->usage.kbps_out);
         if (names) json_object_set_new(pj, "name", json_string(p->name));
         json_array_append_new(peers, pj);
     }

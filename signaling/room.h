@@ -21,8 +21,9 @@ typedef struct peer {
     char name[4 * 64 + 1]; /* up to 64 UTF-8 characters */
     bool audio, video;     /* publishes that kind */
     bool muted_audio, muted_video;
-    room_t *room; /* NULL until joined */
-    void *owner;  /* the session, for broadcasts */
+    room_t *room;      /* NULL until joined */
+    void *owner;       /* the session, for broadcasts */
+    footprint_t usage; /* its transports' traffic and CPU share (footprint.h), for /status */
 } peer_t;
 
 typedef enum {

@@ -70,7 +70,9 @@ static void on_usage(server_t *srv, const worker_event_t *ev)
 {
     metrics_add_usage(srv->metrics, &ev->usage);
     peer_t *peer = session_peer_of_transport(&srv->env, ev->id);
-    if (peer && peer->room) footprint_add(room_footprint(peer->room), &ev->usage);
+    if (!peer || !peer->room) return;
+    footprint_add(room_footprint(peer->room), &ev->usage);
+    footprint_add(&peer->usage, &ev->usage);
 }
 
 static void drain_worker_events(server_t *srv)
@@ -118,6 +120,9 @@ static void footprint_tick_all(server_t *srv, long long now)
     for (room_t *r = hub_first_room(srv->hub); r; r = room_next(r)) {
         footprint_t *f = room_footprint(r);
         footprint_tick(f, now, srv->cfg->idle_watts / (double)n);
+        peer_t *const *members;
+        for (size_t i = 0, m = room_members(r, &members); i < m; i++)
+            footprint_tick(&members[i]->usage, now, 0); /* its bitrates */
         if (!send) continue;
         session_room_broadcast(r, json_pack("{ss sI sI sf sf sI}", "type", "footprint",
                                             "bytes_relayed", (json_int_t)f->bytes_out,

@@ -235,13 +235,17 @@ static void print_room(json_t *room, bool names, FILE *out)
         const char *name = json_string_value(json_object_get(p, "name"));
         bool audio = json_is_true(json_object_get(p, "audio"));
         bool video = json_is_true(json_object_get(p, "video"));
-        fprintf(out, "  %s%s%s%s: publishes %s, downlink estimate %lld kbit/s\n",
+        fprintf(out,
+                "  %s%s%s%s: publishes %s, %lld kbit/s in, %lld kbit/s out, downlink "
+                "estimate %lld kbit/s\n",
                 json_string_value(json_object_get(p, "id")), names && name ? " (" : "",
                 names && name ? name : "", names && name ? ")" : "",
                 audio && video ? "audio and video"
                 : audio        ? "audio"
                 : video        ? "video"
                                : "nothing",
+                json_integer_value(json_object_get(p, "kbps_in")),
+                json_integer_value(json_object_get(p, "kbps_out")),
                 json_integer_value(json_object_get(p, "estimate_kbps")));
     }
 }

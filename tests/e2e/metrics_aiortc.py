@@ -259,6 +259,13 @@ class MetricsTest(harness.unittest.IsolatedAsyncioTestCase):
         if not room or room[0]["participants"] != 2 or not room[0]["kbps_out"] > 0:
             problems.append("/status: room %s should have 2 participants and kbps_out > 0: %r"
                             % (ROOM, room))
+        peers = room[0]["peers"] if room else []
+        pubs = [p for p in peers if p["audio"] and p["video"]]
+        subs = [p for p in peers if not p["audio"] and not p["video"]]
+        if len(pubs) != 1 or len(subs) != 1 or not pubs[0]["kbps_in"] > 0 or \
+                not subs[0]["kbps_out"] > 0:
+            problems.append("/status: expected the publisher with kbps_in > 0 and the "
+                            "subscriber with kbps_out > 0: %r" % peers)
         if "Nomsecret" in body:
             problems.append("/status names a participant without ?names=1")
         if problems:
