@@ -19,14 +19,16 @@ const CHROMIUM_ARGS = [
 ];
 
 // Headless Chromium (Debian's `chromium`) driven by playwright-core. Pages of the same
-// browser share one context (the persistent one).
-async function launchChromium(userDataDir) {
+// browser share one context (the persistent one). opts.executablePath runs another
+// program instead (a wrapper that starts Debian's Chromium elsewhere, e.g. in another
+// network namespace), opts.args are added to CHROMIUM_ARGS.
+async function launchChromium(userDataDir, opts = {}) {
     const { chromium } = requireModule('playwright-core');
     // launchPersistentContext is how playwright takes a --user-data-dir.
     const context = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: '/usr/bin/chromium',
+        executablePath: opts.executablePath || '/usr/bin/chromium',
         headless: true,
-        args: CHROMIUM_ARGS,
+        args: [...CHROMIUM_ARGS, ...(opts.args || [])],
     });
     const page = context.pages()[0] || await context.newPage();
     return {

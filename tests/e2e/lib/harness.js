@@ -98,13 +98,15 @@ function tcpConnects(port) {
 }
 
 // One sobre process, run with -v on free loopback ports. Its rooms are opts.rooms (by
-// default one echo room), its announced addresses opts.announce (default 127.0.0.1).
+// default one echo room), its announced addresses opts.announce (default 127.0.0.1), its
+// HTTP listening address opts.listen (default 127.0.0.1; the URLs below stay on it).
 class Sobre {
     constructor(binary, webRoot, opts = {}) {
         this.binary = binary;
         this.webRoot = webRoot;
         this.rooms = opts.rooms || { [ROOM]: { echo: true } };
         this.announce = opts.announce || ['127.0.0.1'];
+        this.listen = opts.listen || '127.0.0.1';
         this.extra = opts.config || {};   // more top-level config keys (metrics, footprint...)
         this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sobre-e2e-'));
         this.lines = [];
@@ -124,7 +126,7 @@ class Sobre {
         this.port = await freePort('tcp');
         this.mediaPort = await freePort('udp');
         this.config = {
-            listen: { address: '127.0.0.1', port: this.port },
+            listen: { address: this.listen, port: this.port },
             web_root: this.webRoot,
             media: { port: this.mediaPort, workers: 1, announce: this.announce },
             on_demand: false,

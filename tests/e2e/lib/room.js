@@ -57,8 +57,9 @@ async function waitMessage(stage, p, what, ms, from, pred) {
 
 // One participant: an agent in one page.
 class Participant {
-    constructor(ctx, page, name, browserName) {
+    constructor(ctx, page, name, browserName, host = '127.0.0.1') {
         this.ctx = ctx;
+        this.host = host;   // the server's address as this page reaches it
         this.page = page;
         this.name = name;
         this.browserName = browserName;
@@ -88,7 +89,8 @@ class Participant {
 
     // room: one of runRoomTest's opts.rooms (default: the test's ordinary room).
     async connect(room = ROOM) {
-        const res = await this.call('connect', { wsUrl: this.ctx.server.wsUrl, room, name: this.name });
+        const wsUrl = `ws://${this.host}:${this.ctx.server.port}/ws`;
+        const res = await this.call('connect', { wsUrl, room, name: this.name });
         if (!res.ok) throw new StageError('join', `${this.name}: ${res.message}`);
         this.id = res.self.id;
         log(`${this.name} joined as ${this.id}; peers already there: ` +
@@ -459,7 +461,9 @@ async function runRoomTest(testName, body, opts = {}) {
         // An ordinary room with the default caps.
         // plus opts.rooms (name -> room object), e.g. one with another last_n.
         rooms: Object.assign({ [ROOM]: opts.room || {} }, opts.rooms || {}),
-        announce: ['127.0.0.1'],
+        announce: opts.announce || ['127.0.0.1'],
+        listen: opts.listen,      // default 127.0.0.1
+        config: opts.config,      // more top-level keys (limits, metrics...)
     });
     const browsers = [];
     const profiles = [];
@@ -483,16 +487,17 @@ async function runRoomTest(testName, body, opts = {}) {
             browsers.push(b);
             return b;
         },
-        // A participant in a page of browser b (its first page, then new ones).
-        async participant(b, name) {
+        // A participant in a page of browser b (its first page, then new ones), reaching
+        // the server at `host` (an address sobre listens on).
+        async participant(b, name, host = '127.0.0.1') {
             let page = b.page;
             if (b.firstPageUsed) page = await bounded(b.newPage(), 15000, `${b.name}: new page`);
             b.firstPageUsed = true;
             page.on('console', (msg) => console.log(msg.text()));
-            await bounded(page.goto(`${server.httpUrl}/healthz`), 15000,
-                          `${name}: loading ${server.httpUrl}/healthz`);
+            const url = `http://${host}:${server.port}/healthz`;
+            await bounded(page.goto(url), 15000, `${name}: loading ${url}`);
             await bounded(page.evaluate(installAgent), 10000, `${name}: installing the agent`);
-            const p = new Participant(ctx, page, name, b.name);
+            const p = new Participant(ctx, page, name, b.name, host);
             ctx.participants.push(p);
             return p;
         },

@@ -413,6 +413,26 @@ function installAgent() {
         return out;
     };
 
+    // getStats() of every receiver every `every` ms for `ms` (bounded in count too), in
+    // this page so that the sampling period holds: [{ at, recv: [{ from, kind, pkts,
+    // lost, bytes, frames, width, fps }] }] (the bandwidth tests judge gaps from these).
+    A.sample = async ({ ms, every }) => {
+        const out = [];
+        const t0 = Date.now();
+        for (let i = 0; i <= ms / every + 1 && Date.now() - t0 <= ms; i++) {
+            const st = await A.stats();
+            out.push({ at: st.at, recv: st.recv.filter((r) => r.inbound).map((r) => ({
+                from: r.from, kind: r.kind, dir: r.currentDirection,
+                pkts: r.inbound.packetsReceived || 0, lost: r.inbound.packetsLost || 0,
+                bytes: r.inbound.bytesReceived || 0, frames: r.inbound.framesDecoded || 0,
+                width: r.inbound.frameWidth || 0, fps: r.inbound.framesPerSecond || 0,
+            })) });
+            const next = t0 + (i + 1) * every;
+            if (next > Date.now()) await sleep(next - Date.now());
+        }
+        return out;
+    };
+
     // The active receivers (currentDirection recvonly) of `kind`, each with its publisher.
     const activeReceivers = (kind) => (A.sub ? A.sub.getTransceivers() : []).filter((t) =>
         t.receiver.track.kind === kind && t.currentDirection === 'recvonly');
