@@ -531,16 +531,21 @@ int bwe_on_feedback(bwe_t *b, const uint8_t *fci, size_t len, int64_t now_us)
     uint64_t ext = b->have_sent ? rtp_seq_extend(b->last_ext, f.base_seq) : f.base_seq;
     bwe_fci_pkt_t pkt;
     int matched = 0;
-    uint32_t lost = 0, expected = 0;
+    uint32_t lost = 0, expected = 0, received = 0;
     while (bwe_fci_next(&f, &pkt) == 1) {
         sent_t *s = lookup(b, ext++);
         if (!s || s->acked) continue;
         matched++;
-        expected++;
+        /* The loss rule judges the rate it set: packets sent before its last decrease
+         * were lost to the queue that decrease answered, and count no more (else one
+         * congestion episode cuts again and again while its losses are reported). */
+        bool fresh = !b->have_loss_decrease || s->send_us >= b->loss_decrease_us;
+        expected += fresh;
         if (!pkt.received) {
-            lost++;
+            lost += fresh;
             continue;
         }
+        received++;
         s->acked = 1;
         int64_t arrival = pkt.arrival_us + offset_us;
         acked_add(b, arrival, s->size);
@@ -548,7 +553,7 @@ int bwe_on_feedback(bwe_t *b, const uint8_t *fci, size_t len, int64_t now_us)
     }
     if (!matched) return 0;
     b->twcc_seen = true;
-    if (expected > lost) aimd(b, now_us);
+    if (received) aimd(b, now_us);
     b->loss_expected += expected;
     b->loss_lost += lost;
     if (b->loss_expected >= LOSS_MIN_PACKETS) {
@@ -568,6 +573,13 @@ void bwe_on_receiver_report(bwe_t *b, uint8_t fraction_lost, int64_t now_us)
 uint32_t bwe_estimate(const bwe_t *b)
 {
     return b->estimate;
+}
+
+int64_t bwe_congested_at(const bwe_t *b)
+{
+    int64_t at = b->have_decrease ? b->last_decrease_us : INT64_MIN;
+    if (b->have_loss_decrease && b->loss_decrease_us > at) at = b->loss_decrease_us;
+    return at;
 }
 
 uint32_t bwe_acked_bps(const bwe_t *b)

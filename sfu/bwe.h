@@ -14,7 +14,9 @@
  *     server sent to find out, see downlink.h), or cuts it to 0.85 x the acknowledged
  *     rate on overuse;
  *   - loss-based: over at least 20 reported packets, under 2 % loss lets the rate grow
- *     (8 %/s), 2-10 % holds it, over 10 % multiplies it by (1 - loss / 2).
+ *     (8 %/s), 2-10 % holds it, over 10 % multiplies it by (1 - loss / 2); after such a
+ *     decrease only packets sent after it count (those queued before it are lost to the
+ *     congestion it answered: counting them would cut again and again).
  * The estimate is the smaller of the two, clamped to [min_bps, max_bps]. A client without
  * transport-cc feeds the loss-based rule from its receiver reports (bwe_on_receiver_report)
  * and then the estimate is that rule alone.
@@ -125,6 +127,9 @@ uint32_t bwe_estimate(const bwe_t *b);
 /* The rate the subscriber acknowledged receiving (transport-cc only), bits per second
  * over windows of at least 250 ms of receive time; 0 until known. */
 uint32_t bwe_acked_bps(const bwe_t *b);
+/* When the link last showed congestion: the latest overuse the delay-based controller
+ * answered or loss-based decrease, in the caller's microseconds (INT64_MIN: never). */
+int64_t bwe_congested_at(const bwe_t *b);
 /* The delay-based detector's last verdict, for logs. */
 bwe_usage_t bwe_state(const bwe_t *b);
 /* "normal", "overusing" or "underusing". */

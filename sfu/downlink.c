@@ -5,10 +5,12 @@
 #include "mem.h"
 #include "rtp.h"
 
-#define PROBE_US         500000  /* one burst */
-#define PROBE_GAP_MIN_US 500000  /* after a burst that raised the estimate */
-#define PROBE_GAP_MAX_US 8000000 /* after bursts that did not, doubling up to this */
-#define SRTP_OVERHEAD    10      /* the auth tag of SRTP_AES128_CM_SHA1_80 */
+#define PROBE_US         500000   /* one burst */
+#define PROBE_GAP_MIN_US 500000   /* after a burst that raised the estimate */
+#define PROBE_GAP_MAX_US 8000000  /* after bursts that did not, doubling up to this */
+#define PROBE_QUIET_US   2000000  /* no burst this soon after the link showed congestion */
+#define PROBE_GENTLE_US  10000000 /* this soon after it, bursts go to 1.5 x, not 2 x */
+#define SRTP_OVERHEAD    10       /* the auth tag of SRTP_AES128_CM_SHA1_80 */
 
 struct downlink {
     bwe_t *bwe;
@@ -130,7 +132,10 @@ size_t downlink_padding_due(downlink_t *d, int64_t now_us)
     uint32_t est = downlink_estimate(d);
     if (d->probing) {
         int64_t elapsed = now_us - d->probe_start_us;
-        if (elapsed < PROBE_US) {
+        /* A burst that filled the link's queue (an overuse, or losses) has its answer:
+         * going on would only lose more, audio included. */
+        bool full = bwe_congested_at(d->bwe) > d->probe_start_us;
+        if (elapsed < PROBE_US && !full) {
             uint64_t owed = (uint64_t)d->probe_bps * (uint64_t)elapsed / 8000000u;
             return owed > d->probe_sent ? (size_t)(owed - d->probe_sent) : 0;
         }
@@ -141,6 +146,10 @@ size_t downlink_padding_due(downlink_t *d, int64_t now_us)
     }
     if (d->source != DOWNLINK_TWCC && d->source != DOWNLINK_REMB) return 0;
     if (d->wanted_bps <= est || now_us < d->next_probe_us) return 0;
+    /* A link that is losing packets or queueing them is full: probing it would only lose
+     * more (audio too); the estimate recovers from the congestion first. */
+    int64_t congested = bwe_congested_at(d->bwe);
+    if (congested != INT64_MIN && now_us - congested < PROBE_QUIET_US) return 0;
     /* The previous burst's verdict: did the estimate grow since it started? */
     if (d->probe_from_bps) {
         bool grew = est >= d->probe_from_bps + (d->probe_bps - d->probe_from_bps) / 2;
@@ -151,7 +160,12 @@ size_t downlink_padding_due(downlink_t *d, int64_t now_us)
      * the estimate, or what the subscriber showed it receives when that is more (audio
      * is sent whatever the estimate). */
     uint64_t base = bwe_acked_bps(d->bwe) > est ? bwe_acked_bps(d->bwe) : est;
-    base *= d->probe_from_bps ? 2 : 3;
+    /* Near a rate where the link lately filled up, half as far past it: the overshoot
+     * of a burst has to fit in the bottleneck's queue or it is lost. */
+    if (congested != INT64_MIN && now_us - congested < PROBE_GENTLE_US)
+        base = base * 3 / 2;
+    else
+        base *= d->probe_from_bps ? 2 : 3;
     /* Past the wish by half: what a burst shows is diluted by the time around it. */
     uint64_t want = (uint64_t)d->wanted_bps * 3 / 2;
     d->probing = true;

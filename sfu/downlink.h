@@ -16,7 +16,10 @@
  * of padding (downlink_padding_due) up to twice the estimate (three times the first
  * time), 500 ms at a time; a burst that raised the estimate is followed by another half
  * a second later, one that did not by one after a longer pause (doubling up to 8 s), so
- * that a link that really is weak pays for few probes.
+ * that a link that really is weak pays for few probes. A link that showed congestion
+ * (bwe_congested_at: an overuse or a loss-based decrease) is not probed for 2 s after,
+ * then only to 1.5 times for 10 s (the overshoot must fit in the bottleneck's queue, or
+ * audio is lost with the padding), and a burst ends as soon as it causes congestion.
  *
  * Sans-I/O: times are microseconds of the caller's monotonic clock. downlink_new
  * allocates (control plane); nothing else does. Thread: the owning worker only. */

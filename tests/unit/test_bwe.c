@@ -203,6 +203,7 @@ typedef struct sim {
     double offered_bps;  /* what the sender has to send; it sends min(this, estimate) */
     bool follow;         /* send at min(offered, estimate), like the allocator; else offered */
     uint32_t loss_permille;
+    int64_t queue_us;     /* the bottleneck's queue: a packet that would wait longer is lost */
     int64_t rx_offset_us; /* receiver clock - sender clock, a multiple of 64 ms */
     uint32_t rng;
     uint16_t next_seq;         /* next transport-wide seq to send */
@@ -262,7 +263,7 @@ static double sim_run(sim_t *s, int64_t *t, int64_t dur_us)
             bwe_on_sent(s->bwe, seq, PKT_BYTES, *t);
             int64_t start = *t + PROP_US > s->link_free_us ? *t + PROP_US : s->link_free_us;
             int64_t a = -1;
-            if (start - (*t + PROP_US) < 2000000 && rnd(s) >= s->loss_permille) { /* 2 s queue */
+            if (start - (*t + PROP_US) < s->queue_us && rnd(s) >= s->loss_permille) {
                 s->link_free_us = start + (int64_t)(PKT_BYTES * 8 * 1e6 / s->capacity_bps);
                 a = s->link_free_us + s->rx_offset_us;
             }
@@ -290,6 +291,7 @@ static sim_t *sim_new(uint32_t start_bps, double capacity, double offered, bool 
     s->capacity_bps = capacity;
     s->offered_bps = offered;
     s->follow = follow;
+    s->queue_us = 2000000;
     s->rng = 1;
     return s;
 }
@@ -345,6 +347,35 @@ static void test_links(void)
         CHECK_INT(s->feedback_errors, 0);
         sim_free(s);
     }
+}
+
+/* A link that drops what does not fit in a short queue (a tbf: 250 ms): one congestion
+ * episode is one loss-based decrease, not one per feedback reporting the losses of the
+ * packets that were queued when it started. The estimate, following a sender with much
+ * more to send, never falls under half the capacity and averages near it. */
+static void test_tail_drop(void)
+{
+    sim_t *s = sim_new(1500000, 250000, 1200000, true);
+    s->queue_us = 250000;
+    int64_t t = 1000000;
+    sim_run(s, &t, 2000000); /* the first drop: from 1.5 Mb/s */
+    uint32_t lowest = bwe_estimate(s->bwe);
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < 150; i++) {
+        sim_run(s, &t, 100000);
+        uint32_t e = bwe_estimate(s->bwe);
+        if (e < lowest) lowest = e;
+        sum += e;
+        n++;
+    }
+    printf("tail drop, 250 kb/s link, 250 ms queue: lowest %u b/s, mean %.0f b/s\n", lowest,
+           sum / n);
+    CHECK(lowest >= 125000);
+    CHECK(sum / n >= 170000);
+    CHECK(sum / n <= 300000);
+    CHECK_INT(s->feedback_errors, 0);
+    sim_free(s);
 }
 
 /* The same link seen through a receiver clock whose 24-bit reference time wraps (at the
@@ -497,6 +528,7 @@ int main(void)
     test_params();
     test_links();
     test_steps();
+    test_tail_drop();
     test_wraps();
     TEST_END();
 }
