@@ -5,12 +5,13 @@
 #include "mem.h"
 #include "rtp.h"
 
-#define PROBE_US         500000   /* one burst */
-#define PROBE_GAP_MIN_US 500000   /* after a burst that raised the estimate */
-#define PROBE_GAP_MAX_US 8000000  /* after bursts that did not, doubling up to this */
-#define PROBE_QUIET_US   2000000  /* no burst this soon after the link showed congestion */
-#define PROBE_GENTLE_US  10000000 /* this soon after it, bursts go to 1.5 x, not 2 x */
-#define SRTP_OVERHEAD    10       /* the auth tag of SRTP_AES128_CM_SHA1_80 */
+#define PROBE_US         500000  /* one burst */
+#define PROBE_GAP_MIN_US 500000  /* after a burst that raised the estimate */
+#define PROBE_GAP_MAX_US 8000000 /* after bursts that did not, doubling up to this */
+#define PROBE_QUIET_US   2000000 /* no burst this soon after the link showed congestion */
+#define PROBE_GENTLE_US                                                                            \
+    10000000             /* this soon after it, bursts go to 1.5 x, not 2 x, for half as long */
+#define SRTP_OVERHEAD 10 /* the auth tag of SRTP_AES128_CM_SHA1_80 */
 
 struct downlink {
     bwe_t *bwe;
@@ -22,7 +23,7 @@ struct downlink {
     uint32_t wanted_bps;
     /* probing */
     bool probing;
-    int64_t probe_start_us, next_probe_us, probe_gap_us;
+    int64_t probe_start_us, next_probe_us, probe_gap_us, probe_us;
     uint32_t probe_bps, probe_from_bps;
     uint64_t probe_sent; /* bytes sent since the burst started, padding and media */
 };
@@ -135,7 +136,7 @@ size_t downlink_padding_due(downlink_t *d, int64_t now_us)
         /* A burst that filled the link's queue (an overuse, or losses) has its answer:
          * going on would only lose more, audio included. */
         bool full = bwe_congested_at(d->bwe) > d->probe_start_us;
-        if (elapsed < PROBE_US && !full) {
+        if (elapsed < d->probe_us && !full) {
             uint64_t owed = (uint64_t)d->probe_bps * (uint64_t)elapsed / 8000000u;
             return owed > d->probe_sent ? (size_t)(owed - d->probe_sent) : 0;
         }
@@ -162,10 +163,12 @@ size_t downlink_padding_due(downlink_t *d, int64_t now_us)
     uint64_t base = bwe_acked_bps(d->bwe) > est ? bwe_acked_bps(d->bwe) : est;
     /* Near a rate where the link lately filled up, half as far past it: the overshoot
      * of a burst has to fit in the bottleneck's queue or it is lost. */
-    if (congested != INT64_MIN && now_us - congested < PROBE_GENTLE_US)
+    bool gentle = congested != INT64_MIN && now_us - congested < PROBE_GENTLE_US;
+    if (gentle)
         base = base * 3 / 2;
     else
         base *= d->probe_from_bps ? 2 : 3;
+    d->probe_us = gentle ? PROBE_US / 2 : PROBE_US;
     /* Past the wish by half: what a burst shows is diluted by the time around it. */
     uint64_t want = (uint64_t)d->wanted_bps * 3 / 2;
     d->probing = true;

@@ -18,8 +18,9 @@
  * a second later, one that did not by one after a longer pause (doubling up to 8 s), so
  * that a link that really is weak pays for few probes. A link that showed congestion
  * (bwe_congested_at: an overuse or a loss-based decrease) is not probed for 2 s after,
- * then only to 1.5 times for 10 s (the overshoot must fit in the bottleneck's queue, or
- * audio is lost with the padding), and a burst ends as soon as it causes congestion.
+ * then for 10 s only to 1.5 times and for 250 ms (the overshoot must fit in the
+ * bottleneck's queue, or audio is lost with the padding), and a burst ends as soon as it
+ * causes congestion.
  *
  * Sans-I/O: times are microseconds of the caller's monotonic clock. downlink_new
  * allocates (control plane); nothing else does. Thread: the owning worker only. */
