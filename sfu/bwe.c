@@ -188,6 +188,7 @@ struct bwe {
     int64_t win_start_us;
     uint64_t win_bytes;
     double acked_bps;
+    double acked_sample_bps; /* the latest window alone */
 
     /* loss-based */
     double loss_bps, last_loss;
@@ -433,6 +434,10 @@ static void aimd(bwe_t *b, int64_t now_us)
             next = bps > 1.5 * acked + 10000 ? bps : 1.5 * acked + 10000;
         bps = next;
     } else if (b->rc_state == RC_DECREASE) {
+        /* What gets through now: the smoothed rate lags a link that just got slower by
+         * a second or more (it halves the gap every 250 ms), and cutting to it leaves
+         * the queue growing meanwhile. */
+        if (b->acked_sample_bps > 0 && b->acked_sample_bps < acked) acked = b->acked_sample_bps;
         double cut = acked > 0 ? BETA * acked : bps / 2;
         if (acked > 0 && cut > bps && b->lc_valid) cut = BETA * b->lc_kbps * 1000.0;
         if (cut < bps) {
@@ -500,6 +505,7 @@ static void acked_add(bwe_t *b, int64_t arrival_us, unsigned size)
         return;
     }
     double sample = (double)b->win_bytes * 8e6 / (double)span;
+    b->acked_sample_bps = sample;
     b->acked_bps = b->acked_bps > 0 ? 0.5 * b->acked_bps + 0.5 * sample : sample;
     b->win_start_us = arrival_us;
     b->win_bytes = size;
