@@ -78,7 +78,11 @@ function audioVerdict(ser) {
         stall = Math.max(stall, ser[i].at - since);
     }
     const lossPct = pkts + lost > 0 ? 100 * lost / (pkts + lost) : 100;
-    return { pkts, lost, lossPct, stallMs: stall, ms: b.at - a.at };
+    // When the losses happened: [ms into the series, packets lost since the sample before].
+    const losses = [];
+    for (let i = 1; i < ser.length; i++)
+        if (ser[i].lost > ser[i - 1].lost) losses.push([ser[i].at - a.at, ser[i].lost - ser[i - 1].lost]);
+    return { pkts, lost, lossPct, stallMs: stall, ms: b.at - a.at, losses };
 }
 
 // What a series of video says: kbps, frames decoded per second, width at the end,
