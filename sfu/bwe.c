@@ -435,9 +435,10 @@ static void aimd(bwe_t *b, int64_t now_us)
         bps = next;
     } else if (b->rc_state == RC_DECREASE) {
         /* What gets through now: the smoothed rate lags a link that just got slower by
-         * a second or more (it halves the gap every 250 ms), and cutting to it leaves
-         * the queue growing meanwhile. */
-        if (b->acked_sample_bps > 0 && b->acked_sample_bps < acked) acked = b->acked_sample_bps;
+         * a second or more (it halves the gap every 250 ms); cutting to it would leave
+         * the queue growing meanwhile, and growing back to it would refill it. */
+        if (b->acked_sample_bps > 0 && b->acked_sample_bps < acked)
+            acked = b->acked_bps = b->acked_sample_bps;
         double cut = acked > 0 ? BETA * acked : bps / 2;
         if (acked > 0 && cut > bps && b->lc_valid) cut = BETA * b->lc_kbps * 1000.0;
         if (cut < bps) {

@@ -15,8 +15,9 @@
 //              (packetsReceived + packetsLost) deltas) and packetsReceived grows in every
 //              1 s (no stall over 1 s between 200 ms samples); each video is paused (no
 //              frame decoded in the last 2 s) or lower (narrower than 640, or under 0.7
-//              times its frame rate in `full`); and the latest `bandwidth` says
-//              `paused` if both are paused, else `reduced`.
+//              times its frame rate in `full`); no `bandwidth` says `full`, and among
+//              those in force over the last 2 s one says `paused` if both are paused,
+//              else `reduced`.
 //   lifted     the tbf removed: within 15 s C decodes both videos 640 wide again and its
 //              latest `bandwidth` says `full`.
 // On failure: the tbf's statistics and the server's estimate lines (sobre -v).
@@ -103,7 +104,9 @@ runRoomTest('room_shaped_link', async (ctx) => {
         netns.shape(RATE);
         const verdict = await waitBandwidth('shaped', C, ['reduced', 'paused'], t, ADAPT_MS);
         log(`shaped: bandwidth ${JSON.stringify([verdict.kbps, verdict.video])} after ${verdict.wall - t} ms`);
+        const w0 = Date.now();
         const s = await sample(C, WINDOW_MS);
+        const w1 = Date.now();
         const problems = [];
         const audio = pubs.map((p) => audioVerdict(series(s, p.id, 'audio')));
         const video = pubs.map((p) => videoVerdict(series(s, p.id, 'video')));
@@ -128,13 +131,20 @@ runRoomTest('room_shaped_link', async (ctx) => {
             }
         });
         const bw = (await bandwidthOf(C)).filter((m) => m.wall >= t);
-        const lastBw = bw[bw.length - 1];
         const want = paused === pubs.length ? 'paused' : 'reduced';
         log(`shaped: bandwidth messages since the shaping (kbps, video, ms): ` +
-            `${JSON.stringify(bw.map((m) => [m.kbps, m.video, m.wall - t]))}; ${paused} video(s) paused`);
-        if (!lastBw || lastBw.video !== want) {
-            problems.push(`the latest bandwidth message says ${JSON.stringify(lastBw && lastBw.video)}, ` +
-                          `the videos are ${want}`);
+            `${JSON.stringify(bw.map((m) => [m.kbps, m.video, m.wall - t]))}; ${paused} video(s) ` +
+            `paused; window ${w0 - t}..${w1 - t} ms`);
+        const full = bw.filter((m) => m.wall >= w0 && m.video === 'full');
+        if (full.length) problems.push(`bandwidth said "full" during the window: ${JSON.stringify(full)}`);
+        // What C decodes over the last 2 s (paused: no frame in them) is among the
+        // verdicts in force then (the one 2 s before the end and any later: the server
+        // may move between paused and reduced as its estimate moves).
+        const inForce = bw.filter((m) => m.wall <= w1 - 2000).pop();
+        const judged = [...(inForce ? [inForce] : []), ...bw.filter((m) => m.wall > w1 - 2000)];
+        if (!judged.some((m) => m.video === want)) {
+            problems.push(`the bandwidth verdicts in force over the last 2 s say ` +
+                          `${JSON.stringify(judged.map((m) => m.video))}, the videos are ${want}`);
         }
         log(`shaped: ${netns.stats()}`);
         log(`shaped: server estimates:\n${estimateLines(ctx.server, mark).join('\n')}`);
