@@ -91,6 +91,24 @@ class Smoke(unittest.TestCase):
         # arrive than the 2 x 3 layers x frames would give.
         self.assertLess(s["recv_pkts"], 2 * s["sent_pkts"], out)
 
+    def test_twenty_publishers_reach_everyone(self):
+        """20 participants with audio and video: each subscribe connection carries the 38
+        tracks of the 19 others (more than the 16 m-lines of a publish offer), and every
+        stream arrives, nothing lost."""
+        server = harness.Server({"limits": {"max_participants": 40, "uplink_kbps": 0},
+                                 "room_defaults": {"max_participants": 20, "last_n": 0,
+                                                   "video_kbps": 30}})
+        server.start()
+        self.addCleanup(server.stop)
+        rc, s, out = run_loadgen(["--url", server.ws_url, "--participants", "20", "--video",
+                                  "--video-kbps", "30", "--fps", "10", "--ramp", "2",
+                                  "--warmup", "3", "--duration", "3", "--check", "--quiet"])
+        self.assertEqual(rc, 0, out + server.output())
+        # 20 subscribers x 19 publishers x (audio, video): every stream arrives, whole.
+        self.assertEqual((s["up"], s["pairs_seen"], s["pairs"]), (20, 760, 760), out)
+        self.assertEqual((s["lost"], s["bad_payloads"]), (0, 0), out)
+        self.assertTrue(server.alive(), server.output())
+
     def test_limit_relays_the_same_traffic(self):
         relay = subprocess.Popen([LIMIT, "--port", "0"], stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT)

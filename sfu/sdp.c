@@ -14,7 +14,8 @@ typedef struct span {
 
 typedef struct parser {
     sdp_t *out;
-    sdp_media_t *m; /* the m-line being read, NULL at session level */
+    size_t max_media; /* m-lines accepted */
+    sdp_media_t *m;   /* the m-line being read, NULL at session level */
     int line;
     bool seen_v, seen_o;
     bool msid_explicit; /* the current m-line has a=msid (it beats a=ssrc msid:) */
@@ -242,10 +243,10 @@ static size_t count_m_lines(const char *p, const char *end)
 static int line_m(parser_t *ps, span_t v, const char *text_end)
 {
     sdp_t *s = ps->out;
-    if (s->nmedia == SDP_MAX_MEDIA) {
-        size_t total = SDP_MAX_MEDIA + 1 + count_m_lines(v.end, text_end);
+    if (s->nmedia == ps->max_media) {
+        size_t total = ps->max_media + 1 + count_m_lines(v.end, text_end);
         ps->line = 0;
-        return fail(ps, SDP_ERR_LIMIT, "too many m-lines (%zu, limit %d)", total, SDP_MAX_MEDIA);
+        return fail(ps, SDP_ERR_LIMIT, "too many m-lines (%zu, limit %zu)", total, ps->max_media);
     }
     sdp_media_t *m = &s->media[s->nmedia++];
     ps->m = m;
@@ -298,9 +299,9 @@ static int attr_group(parser_t *ps, span_t v)
     ps->bundle_line = ps->line;
     sdp_t *s = ps->out;
     while (next_tok(&v, &mid)) {
-        if (s->nbundle == SDP_MAX_MEDIA)
-            return fail(ps, SDP_ERR_LIMIT, "a=group:BUNDLE: too many mids (limit %d)",
-                        SDP_MAX_MEDIA);
+        if (s->nbundle == ps->max_media)
+            return fail(ps, SDP_ERR_LIMIT, "a=group:BUNDLE: too many mids (limit %zu)",
+                        ps->max_media);
         int rc = token(ps, s->bundle[s->nbundle], sizeof s->bundle[0], mid, "a=group:BUNDLE mid",
                        is_token_char);
         if (rc) return rc;
@@ -839,13 +840,20 @@ static int finish(parser_t *ps)
 
 int sdp_parse(const char *text, size_t len, sdp_t *out, char *err, size_t errlen)
 {
-    parser_t ps = {.out = out, .err = err, .errlen = errlen};
+    return sdp_parse_max(text, len, out, SDP_PUB_MEDIA, SDP_MAX_LEN, err, errlen);
+}
+
+int sdp_parse_max(const char *text, size_t len, sdp_t *out, size_t max_media, size_t max_len,
+                  char *err, size_t errlen)
+{
+    parser_t ps = {.out = out, .max_media = max_media, .err = err, .errlen = errlen};
     if (err && errlen) err[0] = '\0';
-    if (!out || (!text && len)) return fail(&ps, SDP_ERR_INVAL, "invalid argument");
+    if (!out || (!text && len) || max_media == 0 || max_media > SDP_MAX_MEDIA)
+        return fail(&ps, SDP_ERR_INVAL, "invalid argument");
     memset(out, 0, sizeof *out);
-    if (len > SDP_MAX_LEN)
-        return fail(&ps, SDP_ERR_LIMIT, "description too long (%zu bytes, limit %d)", len,
-                    SDP_MAX_LEN);
+    if (len > max_len)
+        return fail(&ps, SDP_ERR_LIMIT, "description too long (%zu bytes, limit %zu)", len,
+                    max_len);
     const char *p = text, *end = text + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));

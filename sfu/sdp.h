@@ -2,8 +2,8 @@
  * sans-I/O and allocation-free.
  *
  * sdp_parse reads an offer or answer into a caller-owned sdp_t, a plain value type of
- * about 160 KB (heap-allocate it); every string in it is a NUL-terminated copy, nothing
- * points into the text. sdp_answer writes the server's answer to a client's publish offer
+ * about 1.3 MB (heap-allocate it, for the call); every string in it is a NUL-terminated copy,
+ * nothing points into the text. sdp_answer writes the server's answer to a client's publish offer
  * into a caller buffer. Both name the line and the limit at fault in a one-line message on
  * failure. Unknown attributes are ignored; numbers, lengths and counts are checked.
  *
@@ -22,13 +22,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDP_MAX_MEDIA   16
+#define SDP_MAX_MEDIA   128   /* m-lines an sdp_t holds: a subscribe answer's (sdp_parse_max) */
+#define SDP_PUB_MEDIA   16    /* m-lines sdp_parse accepts: a client's publish offer */
 #define SDP_MAX_CODECS  32    /* payload types kept per m-line; later ones are ignored */
 #define SDP_MAX_EXTMAPS 16    /* header extensions kept per m-line; later ones are ignored */
 #define SDP_MAX_SSRCS   8     /* a=ssrc and a=ssrc-group:FID per m-line; more is an error */
 #define SDP_MAX_RIDS    4     /* a=rid per m-line; more is an error */
 #define SDP_MAX_LAYERS  3     /* simulcast streams an answer receives (the first ones) */
-#define SDP_MAX_LEN     65536 /* longer descriptions are refused */
+#define SDP_MAX_LEN     65536 /* longer descriptions are refused by sdp_parse */
 #define SDP_ERR_MAX     160   /* an error buffer of this size holds any message whole */
 
 /* Header extensions the answer accepts (RFC 8285 URIs). */
@@ -142,11 +143,17 @@ typedef struct sdp {
     bool ice_lite;
 } sdp_t;
 
-/* Parses text[0..len) (CRLF or LF line ends; need not be NUL-terminated) into *out.
+/* Parses text[0..len) (CRLF or LF line ends; need not be NUL-terminated) into *out: at most
+ * SDP_PUB_MEDIA m-lines and SDP_MAX_LEN bytes.
  * Returns 0, or a negative SDP_ERR_* code with a one-line reason in err[0..errlen)
  * (truncated to fit; err may be NULL), e.g. "line 14: a=rtpmap: payload type 300 out of
  * range 0..127". On failure *out is partially filled and must not be used. */
 int sdp_parse(const char *text, size_t len, sdp_t *out, char *err, size_t errlen);
+
+/* sdp_parse with other limits: at most max_media m-lines (<= SDP_MAX_MEDIA) and max_len
+ * bytes. sdp_parse is sdp_parse_max(..., SDP_PUB_MEDIA, SDP_MAX_LEN, ...). */
+int sdp_parse_max(const char *text, size_t len, sdp_t *out, size_t max_media, size_t max_len,
+                  char *err, size_t errlen);
 
 /* What the server puts in its answer to a publish offer; borrowed for the call. */
 typedef struct sdp_answer_params {

@@ -63,9 +63,9 @@ struct sdp_sub {
     uint64_t session_id, version;
     bool pending;
     unsigned next_mid;
-    size_t noffered; /* slots in the latest offer: they are slots[0..noffered) */
-    size_t nslots;
-    slot_t slots[SDP_SUB_MAX_SLOTS];
+    size_t noffered;    /* slots in the latest offer: they are slots[0..noffered) */
+    size_t nslots, cap; /* slots grow on demand, up to SDP_SUB_MAX_SLOTS */
+    slot_t *slots;
     size_t nidents;
     ident_t idents[MAX_IDENTS];
     size_t nexts;
@@ -322,6 +322,7 @@ sdp_sub_t *sdp_sub_new(const sdp_sub_params_t *p, char *err, size_t errlen)
 
 void sdp_sub_free(sdp_sub_t *s)
 {
+    if (s) free(s->slots);
     free(s);
 }
 
@@ -422,7 +423,14 @@ int sdp_sub_add_track(sdp_sub_t *s, const sdp_sub_track_t *t, char *err, size_t 
     snprintf(tmp.peer, sizeof tmp.peer, "%s", t->peer_id);
     snprintf(tmp.track, sizeof tmp.track, "%s", t->track_id);
     tmp.ssrc = t->ssrc;
-    if (!sl) sl = &s->slots[s->nslots++];
+    if (!sl) {
+        if (s->nslots == s->cap) {
+            s->cap = s->cap ? 2 * s->cap : 8;
+            if (s->cap > SDP_SUB_MAX_SLOTS) s->cap = SDP_SUB_MAX_SLOTS;
+            s->slots = xrealloc(s->slots, s->cap * sizeof *s->slots);
+        }
+        sl = &s->slots[s->nslots++];
+    }
     *sl = tmp;
     return (int)sl->mid;
 }
@@ -718,7 +726,7 @@ int sdp_sub_apply_answer(sdp_sub_t *s, const char *text, size_t len, char *err, 
     if (!s || (!text && len)) return sdp_fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
     if (!s->pending) return sdp_fail(err, errlen, SDP_ERR_INVAL, "no offer is pending");
     sdp_t *a = xmalloc(sizeof *a);
-    int rc = sdp_parse(text, len, a, err, errlen);
+    int rc = sdp_parse_max(text, len, a, SDP_SUB_MAX_SLOTS, SDP_SUB_MAX_LEN, err, errlen);
     if (rc) goto out;
     if (a->nmedia != s->noffered) {
         rc = sdp_fail(err, errlen, SDP_ERR_UNSUPPORTED, "the answer has %zu m-lines, the offer %zu",

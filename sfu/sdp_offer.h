@@ -24,7 +24,8 @@
  *   next offer is needed once sdp_sub_apply_answer has accepted the answer.
  *
  * Limits: SDP_SUB_MAX_SLOTS m-lines (the parser's SDP_MAX_MEDIA, so that the answer
- * parses), SDP_SUB_MAX_CODECS codecs and SDP_SUB_MAX_EXTS header extensions per track.
+ * parses; a client's publish offer has at most SDP_PUB_MEDIA) of SDP_SUB_MAX_LEN bytes
+ * in all, SDP_SUB_MAX_CODECS codecs and SDP_SUB_MAX_EXTS header extensions per track.
  *
  * Thread: an sdp_sub_t belongs to the signalling thread (one per subscriber); nothing in it
  * is locked. sdp_sub_track_info copies out what a worker needs. */
@@ -37,9 +38,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDP_SUB_MAX_SLOTS  SDP_MAX_MEDIA
-#define SDP_SUB_MAX_CODECS 8  /* primary codecs per track (each with an optional RTX) */
-#define SDP_SUB_MAX_EXTS   14 /* header extensions per connection (one-byte ids 1..14) */
+#define SDP_SUB_MAX_SLOTS  SDP_MAX_MEDIA /* m-lines: the audio of 100+ people */
+#define SDP_SUB_MAX_LEN    (256 * 1024)  /* bytes of an offer or answer with as many */
+#define SDP_SUB_MAX_CODECS 8             /* primary codecs per track (each with an optional RTX) */
+#define SDP_SUB_MAX_EXTS   14            /* header extensions per connection (one-byte ids 1..14) */
 #define SDP_SUB_MAX_CANDS  8
 #define SDP_SUB_PEER_MAX   16 /* characters of a peer id */
 #define SDP_SUB_TRACK_MAX  64 /* characters of a track id */

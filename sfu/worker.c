@@ -25,9 +25,10 @@
 #include "stun.h"
 #include "timers.h"
 
-#define QUEUE_LEN          256
+#define QUEUE_LEN          1024
 #define RECV_BATCH         32 /* datagrams read per wake-up, as libuv does */
 #define DATAGRAM_MAX       1500
+#define SOCKET_BUFFER      (4 * 1024 * 1024) /* a burst of keyframes to many: ~2,700 datagrams */
 #define TICK_MS            ROUTER_TICK_MS
 #define ROUTER_STATS_WORDS (sizeof(router_stats_t) / sizeof(uint64_t))
 _Static_assert(sizeof(router_stats_t) % sizeof(uint64_t) == 0, "router_stats_t: uint64_t only");
@@ -138,6 +139,30 @@ fail:
     snprintf(err, errlen, "media.port: cannot bind UDP port %d: %s", port, strerror(errno));
     if (fd >= 0) close(fd);
     return -1;
+}
+
+/* One of the media socket's buffers to SOCKET_BUFFER: forced past the kernel's ceiling
+ * when permitted (CAP_NET_ADMIN), else as far as net.core.<sysctl> allows. Returns the
+ * size the kernel reports (its count, twice the bytes asked). */
+static int size_buffer(int fd, int force, int plain, const char *name, const char *sysctl, int port)
+{
+    int want = SOCKET_BUFFER, got = 0;
+    socklen_t len = sizeof got;
+    if (setsockopt(fd, SOL_SOCKET, force, &want, sizeof want) != 0)
+        setsockopt(fd, SOL_SOCKET, plain, &want, sizeof want);
+    getsockopt(fd, SOL_SOCKET, plain, &got, &len);
+    if (got < want)
+        log_warn("media port %d: %s buffer %d bytes, asked %d: datagrams will be dropped under "
+                 "load; raise it with sysctl -w net.core.%s=%d (README, \"UDP buffers\")",
+                 port, name, got, want, sysctl, want);
+    return got;
+}
+
+static void size_buffers(int fd, int port)
+{
+    int rcv = size_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, "receive", "rmem_max", port);
+    int snd = size_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, "send", "wmem_max", port);
+    log_info("media port %d: socket buffers: receive %d bytes, send %d bytes", port, rcv, snd);
 }
 
 static void emit(worker_t *w, const worker_event_t *ev)
@@ -724,6 +749,7 @@ int worker_start(const worker_params_t *p, worker_t **out, char *err, size_t err
     timers_schedule(&w->timers, &w->tick, now_ms() + TICK_MS);
     w->udp_fd = bind_udp(p->port, err, errlen);
     if (w->udp_fd < 0) goto fail;
+    size_buffers(w->udp_fd, p->port);
     w->sendq = sendq_new(w->udp_fd);
     w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);

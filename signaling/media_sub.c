@@ -9,7 +9,11 @@
 #include "mem.h"
 #include "sdp_offer.h"
 
-#define MAX_TRACKS   SDP_SUB_MAX_SLOTS
+#define MAX_TRACKS SDP_SUB_MAX_SLOTS
+/* Audio first (DESIGN.md, "Bandwidth"): video never takes the last slots, so that a room
+ * larger than a connection can carry still hears everyone it can (the audio of up to
+ * MAX_TRACKS people, video of up to VIDEO_MAX / 2 with it). */
+#define VIDEO_MAX    (MAX_TRACKS - 32)
 #define TWCC_HINT_ID 3 /* where Chrome puts transport-wide-cc: a hint, any free id does */
 
 struct media_sub {
@@ -70,6 +74,12 @@ int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t)
     if (s->ntracks == MAX_TRACKS) {
         log_warn("media: a subscribe connection carries %d tracks at most: %s not offered",
                  MAX_TRACKS, t->track_id);
+        return -1;
+    }
+    if (t->kind == SDP_KIND_VIDEO && s->ntracks >= VIDEO_MAX) {
+        log_warn("media: a subscribe connection keeps its last %d tracks for audio: video %s "
+                 "not offered",
+                 MAX_TRACKS - VIDEO_MAX, t->track_id);
         return -1;
     }
     sdp_sub_codec_t codecs[SDP_SUB_MAX_CODECS];
@@ -137,8 +147,8 @@ void media_sub_remove(media_t *m, media_sub_t *s, const media_track_t *t)
 char *media_sub_offer(media_sub_t *s)
 {
     if (sdp_sub_pending(s->sdp) || !sdp_sub_dirty(s->sdp)) return NULL;
-    char *text = xmalloc(SDP_MAX_LEN), err[SDP_ERR_MAX];
-    if (sdp_sub_offer(s->sdp, text, SDP_MAX_LEN, err, sizeof err) != 0) {
+    char *text = xmalloc(SDP_SUB_MAX_LEN), err[SDP_ERR_MAX];
+    if (sdp_sub_offer(s->sdp, text, SDP_SUB_MAX_LEN, err, sizeof err) != 0) {
         log_error("media: subscribe offer: %s", err);
         free(text);
         return NULL;

@@ -32,7 +32,7 @@ static const spec_t specs[] = {
       {"token", F_STRING, false, 1, 4096, S_ANY},
       {"resume", F_STRING, false, 1, 256, S_ANY}}},
     {"publish", MSG_PUBLISH, {{"sdp", F_STRING, true, 1, MESSAGE_SDP_MAX, S_BYTES}}},
-    {"answer", MSG_ANSWER, {{"sdp", F_STRING, true, 1, MESSAGE_SDP_MAX, S_BYTES}}},
+    {"answer", MSG_ANSWER, {{"sdp", F_STRING, true, 1, MESSAGE_ANSWER_SDP_MAX, S_BYTES}}},
     {"candidate", MSG_CANDIDATE, {{0}}},
     {"mute",
      MSG_MUTE,

@@ -22,7 +22,9 @@ typedef enum {
 #define MESSAGE_NAME_MAX 64    /* characters in `name` */
 #define MESSAGE_ROOM_MAX 64    /* characters in `room` */
 #define MESSAGE_CHAT_MAX 2000  /* characters in chat `text` */
-#define MESSAGE_SDP_MAX  65536 /* bytes in an `sdp` */
+#define MESSAGE_SDP_MAX  65536 /* bytes in a publish `sdp` */
+#define MESSAGE_ANSWER_SDP_MAX                                                                     \
+    (256 * 1024) /* bytes in an answer's `sdp` (SDP_SUB_MAX_LEN: 128 m-lines) */
 
 /* Checks that msg is an object with a known string `type`, that `id` (if any) is a string
  * or a number, and that every field of that type has the expected JSON type and range.

@@ -863,14 +863,30 @@ static void handle_message(session_t *s, const char *text, size_t len)
     json_decref(msg);
 }
 
+static void refuse_large(session_t *s)
+{
+    char why[96];
+    snprintf(why, sizeof why, "frames are limited to %d bytes", SESSION_FRAME_MAX);
+    send_error(s, NULL, "too_large", why);
+    close_after_flush(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+}
+
+/* A frame larger than SESSION_FRAME_MAX is only allowed for an answer (a subscribe
+ * connection of many tracks, docs/protocol-notes.md). */
+static bool is_answer(const char *text, size_t len)
+{
+    json_t *msg = json_loadb(text, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(msg, "type"));
+    bool yes = type && strcmp(type, "answer") == 0;
+    json_decref(msg);
+    return yes;
+}
+
 int session_receive(session_t *s, const void *in, size_t len)
 {
     if (s->closing) return 0;
-    if (s->rx_len + len > SESSION_FRAME_MAX) {
-        char why[96];
-        snprintf(why, sizeof why, "frames are limited to %d bytes", SESSION_FRAME_MAX);
-        send_error(s, NULL, "too_large", why);
-        close_after_flush(s, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+    if (s->rx_len + len > SESSION_ANSWER_FRAME_MAX) {
+        refuse_large(s);
         return 0;
     }
     if (s->rx_len + len > s->rx_cap) {
@@ -889,7 +905,17 @@ int session_receive(session_t *s, const void *in, size_t len)
         send_error(s, NULL, "bad_request", "frames must be text (one JSON object each)");
         return 0;
     }
+    if (n > SESSION_FRAME_MAX && !is_answer(s->rx, n)) {
+        refuse_large(s);
+        return 0;
+    }
     handle_message(s, s->rx, n);
+    if (n > SESSION_FRAME_MAX && !s->absorbed) {
+        /* Rare (a large room's answer): not kept for the session's life. */
+        free(s->rx);
+        s->rx = NULL;
+        s->rx_cap = 0;
+    }
     if (s->absorbed) free_session(s); /* its connection now belongs to the resumed one */
     return 0;
 }

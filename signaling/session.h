@@ -13,13 +13,16 @@
 #include "addrlimit.h"
 #include "config.h"
 #include "media.h"
+#include "message.h"
 #include "room.h"
 
 struct lws;
 typedef struct session session_t;
 
 #define SESSION_FRAME_MAX (64 * 1024) /* PROTOCOL.md: larger frames -> too_large */
-#define SESSION_QUEUE_MAX 256         /* queued frames before a non-reading client is dropped */
+/* ... except an answer (docs/protocol-notes.md): its SDP, JSON-escaped, and some room. */
+#define SESSION_ANSWER_FRAME_MAX (MESSAGE_ANSWER_SDP_MAX * 5 / 4)
+#define SESSION_QUEUE_MAX        256 /* queued frames before a non-reading client is dropped */
 
 /* What every session shares: owned by the server, outlives all sessions. */
 typedef struct session_env {

@@ -135,7 +135,7 @@ int lg_sig_janus_start(lg_t *lg);
 void lg_sig_stop(lg_t *lg);
 
 /* SDP text helpers (sdp_text.c). */
-#define LG_SDP_MAX 65536
+#define LG_SDP_MAX (256 * 1024) /* a subscribe answer of 128 m-lines */
 /* The publish offer of participant p (audio, and video when asked). */
 int lg_sdp_publish_offer(const lg_t *lg, const lg_part_t *p, char *out, size_t cap);
 /* What a description says about its transport. Returns 0 or -1 when something is missing

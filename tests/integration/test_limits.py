@@ -74,6 +74,20 @@ class FrameSizeTest(ServerTestCase):
         await other.expect_silence()
         await other.assert_open()
 
+    async def test_large_answer_frame_is_read_other_large_frames_are_not(self):
+        """An answer may exceed 64 KiB (a subscribe connection of 128 m-lines,
+        docs/protocol-notes.md): it is read, here refused for having no offer pending, and
+        the session stays open; a chat frame of the same size is too_large."""
+        a, _ = await self.joined_client("r", "Ana")
+        sdp = "v=0\r\n" + ("a=x-pad:" + "p" * 1000 + "\r\n") * 100
+        await a.send({"type": "answer", "id": "big", "sdp": sdp})
+        msg = await a.expect("error")
+        self.assertNotEqual(msg["code"], "too_large", msg)
+        await a.assert_open()
+        await a.send_raw(json.dumps({"type": "chat", "text": "x", "pad": "p" * 100000}))
+        await a.expect_error("too_large", "65536")
+        await a.expect_closed()
+
     async def test_too_many_m_lines_are_refused(self):
         """More than 16 m-lines (SDP_MAX_MEDIA) in one offer: sdp_rejected naming the
         count and the limit; the session and the others go on."""

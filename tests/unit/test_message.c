@@ -32,7 +32,7 @@ static const case_t cases[] = {
     {"{\"type\":\"publish\",\"sdp\":\"v=0\"}", 1, MSG_PUBLISH, NULL},
     {"{\"type\":\"publish\"}", 0, 0, "publish: field \"sdp\" is required"},
     {"{\"type\":\"answer\",\"sdp\":\"\"}", 0, 0,
-     "answer: field \"sdp\" must be 1 to 65536 bytes, got 0"},
+     "answer: field \"sdp\" must be 1 to 262144 bytes, got 0"},
     {"{\"type\":\"candidate\",\"candidate\":{}}", 1, MSG_CANDIDATE, NULL},
     {"{\"type\":\"mute\",\"kind\":\"audio\",\"muted\":true}", 1, MSG_MUTE, NULL},
     {"{\"type\":\"mute\",\"kind\":\"screen\",\"muted\":true}", 0, 0,

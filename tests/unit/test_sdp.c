@@ -870,7 +870,7 @@ static void test_answer_simulcast(void)
     CHECK_INT(count_prefix(out, "a=simulcast"), 1);
     CHECK(strstr(out, "a=extmap:10 " SDP_EXT_RID "\r\n") != NULL);
     CHECK(strstr(out, SDP_EXT_REPAIRED_RID) != NULL);
-    sdp_t ans;
+    static sdp_t ans;
     CHECK_INT(sdp_parse(out, strlen(out), &ans, err, sizeof err), 0);
     CHECK_INT(ans.media[0].nsim_recv, 0);
     CHECK_INT(ans.media[1].nsim_recv, 3);

@@ -15,7 +15,7 @@
 #define DATA SOBRE_TEST_DATA "/sdp/answers/"
 
 static sdp_t parsed;
-static char offer[SDP_MAX_LEN], answer[SDP_MAX_LEN], text[SDP_MAX_LEN];
+static char offer[SDP_SUB_MAX_LEN], answer[SDP_SUB_MAX_LEN], text[SDP_SUB_MAX_LEN];
 static char err[SDP_ERR_MAX];
 
 #define OUR_FP                                                                                     \
@@ -125,7 +125,8 @@ static int make_offer(sdp_sub_t *s)
 
 static int parse(const char *sdp)
 {
-    int rc = sdp_parse(sdp, strlen(sdp), &parsed, err, sizeof err);
+    int rc =
+        sdp_parse_max(sdp, strlen(sdp), &parsed, SDP_MAX_MEDIA, SDP_SUB_MAX_LEN, err, sizeof err);
     if (rc) fprintf(stderr, "parse: %s\n%s", err, sdp);
     return rc;
 }
@@ -675,7 +676,7 @@ static void test_answer_errors(void)
     /* Wrong number of m-lines: the last one dropped. */
     char *last = strstr(answer, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
     CHECK(last != NULL);
-    char cut[SDP_MAX_LEN];
+    static char cut[SDP_SUB_MAX_LEN];
     snprintf(cut, sizeof cut, "%.*s", (int)(last - answer), answer);
     CHECK(replace(cut, sizeof cut, "a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1"));
     CHECK_INT(sdp_sub_apply_answer(s, cut, strlen(cut), err, sizeof err), SDP_ERR_UNSUPPORTED);
@@ -803,7 +804,7 @@ static void test_add_errors(void)
     }
     t = audio_track("p9", "last", 999);
     CHECK_INT(sdp_sub_add_track(s, &t, err, sizeof err), SDP_ERR_LIMIT);
-    CHECK_STR(err, "no m-line left on this connection (limit 16)");
+    CHECK_STR(err, "no m-line left on this connection (limit 128)");
     CHECK_INT(make_offer(s), 0);
     CHECK_INT(parse(offer), 0);
     CHECK_INT(parsed.nmedia, SDP_SUB_MAX_SLOTS);
@@ -811,6 +812,34 @@ static void test_add_errors(void)
     CHECK_INT(sdp_sub_apply_answer(s, answer, strlen(answer), err, sizeof err), 0);
     CHECK_INT(sdp_sub_remove_track(s, NULL), SDP_ERR_INVAL);
     CHECK_INT(sdp_sub_add_track(NULL, &t, err, sizeof err), SDP_ERR_INVAL);
+    sdp_sub_free(s);
+}
+
+/* A full connection, half audio half video as in a large video room: the offer and a
+ * Chrome-like answer fit SDP_SUB_MAX_LEN, and the answer is applied. */
+static void test_full_connection_size(void)
+{
+    sdp_sub_params_t p = params();
+    sdp_sub_t *s = sdp_sub_new(&p, err, sizeof err);
+    for (int i = 0; i < SDP_SUB_MAX_SLOTS / 2; i++) {
+        char peer[16], a[32], v[32];
+        snprintf(peer, sizeof peer, "peer%d", i);
+        snprintf(a, sizeof a, "peer%d-audio", i);
+        snprintf(v, sizeof v, "peer%d-video", i);
+        CHECK_INT(add(s, audio_track(peer, a, 10000 + 4 * (uint32_t)i)), 2 * i);
+        CHECK_INT(add(s, video_track(peer, v, 10002 + 4 * (uint32_t)i)), 2 * i + 1);
+    }
+    CHECK_INT(make_offer(s), 0);
+    CHECK_INT(parse(offer), 0);
+    CHECK_INT(parsed.nmedia, SDP_SUB_MAX_SLOTS);
+    answer_for(offer, answer, sizeof answer);
+    printf("offer of %d m-lines: %zu bytes, answer: %zu bytes\n", SDP_SUB_MAX_SLOTS, strlen(offer),
+           strlen(answer));
+    CHECK(strlen(offer) < SDP_SUB_MAX_LEN / 2);
+    CHECK_INT(sdp_sub_apply_answer(s, answer, strlen(answer), err, sizeof err), 0);
+    sdp_sub_track_info_t info;
+    CHECK_INT(sdp_sub_track_info(s, "peer63-video", &info), 0);
+    CHECK(info.accepted);
     sdp_sub_free(s);
 }
 
@@ -886,11 +915,11 @@ static void test_nospace(void)
     sdp_sub_t *s = three_tracks();
     CHECK_INT(make_offer(s), 0);
     size_t need = strlen(offer);
-    static char full[SDP_MAX_LEN];
+    static char full[SDP_SUB_MAX_LEN];
     memcpy(full, offer, need + 1);
     sdp_sub_free(s);
     s = three_tracks();
-    static char buf[SDP_MAX_LEN];
+    static char buf[SDP_SUB_MAX_LEN];
     int failures = 0;
     for (size_t cap = 0; cap <= need; cap++) {
         memset(buf, '#', sizeof buf);
@@ -922,6 +951,7 @@ int main(void)
     test_rejected_by_client();
     test_answer_errors();
     test_add_errors();
+    test_full_connection_size();
     test_codec_limit();
     test_codecs_from_media();
     test_nospace();
