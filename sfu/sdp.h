@@ -187,7 +187,8 @@ typedef struct sdp_answer_params {
  * !allow_video. Returns 0, or SDP_ERR_UNSUPPORTED when the offer cannot be answered (an
  * m-line to accept lacks rtcp-mux, is outside BUNDLE or has a=setup:passive),
  * SDP_ERR_NOSPACE when cap is too small (out is then an empty string if cap > 0; nothing
- * is written past out[cap - 1]), or SDP_ERR_INVAL for bad parameters; err as for
+ * is written past out[cap - 1]), or SDP_ERR_INVAL for bad parameters (an offer of more
+ * than SDP_PUB_MEDIA m-lines too); err as for
  * sdp_parse. */
 int sdp_answer(const sdp_t *offer, const sdp_answer_params_t *p, char *out, size_t cap, char *err,
                size_t errlen);

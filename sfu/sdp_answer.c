@@ -331,13 +331,13 @@ int sdp_answer(const sdp_t *offer, const sdp_answer_params_t *p, char *out, size
                size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
-    if (!offer || !p || !out || offer->nmedia > SDP_MAX_MEDIA)
+    if (!offer || !p || !out || offer->nmedia > SDP_PUB_MEDIA)
         return sdp_fail(err, errlen, SDP_ERR_INVAL, "invalid argument");
     if (cap == 0) return sdp_fail(err, errlen, SDP_ERR_NOSPACE, "answer does not fit in 0 bytes");
     out[0] = '\0';
     int rc = check_params(p, err, errlen);
     if (rc) return rc;
-    plan_t plans[SDP_MAX_MEDIA];
+    plan_t plans[SDP_PUB_MEDIA];
     if ((rc = make_plans(offer, p, plans, err, errlen))) return rc;
 
     sdp_writer_t w = {.buf = out, .cap = cap};
