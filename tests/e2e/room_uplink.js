@@ -33,19 +33,24 @@ const RAMP_MS = 5000;
 const WINDOW_MS = 10000;
 const MAX_LOSS_PCT = 1;
 
-// sobre_udp_bytes_sent_total from /metrics (metrics.access loopback), for the logs.
-function serverBytesSent(server) {
+// sobre_udp_bytes_sent_total and sobre_probe_padding_packets_total from /metrics
+// (metrics.access loopback), for the logs: { bytes, padding } (null when unknown).
+function serverCounts(server) {
     return new Promise((resolve) => {
         const req = http.get(`${server.httpUrl}/metrics`, { timeout: 5000 }, (res) => {
             let body = '';
             res.on('data', (c) => { body += c; });
             res.on('end', () => {
-                const m = /^sobre_udp_bytes_sent_total (\S+)$/m.exec(body);
-                resolve(m ? Number(m[1]) : null);
+                const get = (name) => {
+                    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
+                    return m ? Number(m[1]) : null;
+                };
+                resolve({ bytes: get('sobre_udp_bytes_sent_total'),
+                          padding: get('sobre_probe_padding_packets_total') });
             });
         });
         req.on('timeout', () => req.destroy());
-        req.on('error', () => resolve(null));
+        req.on('error', () => resolve({ bytes: null, padding: null }));
     });
 }
 
@@ -80,15 +85,17 @@ runRoomTest('room_uplink', async (ctx) => {
         // budget and audio, over one window.
         const s0 = await snapshot(ps);
         const c0 = counter.read();
-        const m0 = await serverBytesSent(ctx.server);
+        const m0 = await serverCounts(ctx.server);
         await sleep(WINDOW_MS);
         const c1 = counter.read();
-        const m1 = await serverBytesSent(ctx.server);
+        const m1 = await serverCounts(ctx.server);
         const s1 = await snapshot(ps);
         const egress = kbps(c0.bytes, c1.bytes, c0.at, c1.at);
-        const own = m0 !== null && m1 !== null ? kbps(m0, m1, c0.at, c1.at) : null;
+        const own = m0.bytes !== null && m1.bytes !== null ? kbps(m0.bytes, m1.bytes, c0.at, c1.at) : null;
+        const padding = m0.padding !== null && m1.padding !== null ? m1.padding - m0.padding : null;
         log(`budget: sobre sent ${egress} kb/s from its media port over ${c1.at - c0.at} ms ` +
-            `(${c1.packets - c0.packets} datagrams; its own count of UDP payload: ${own} kb/s); ` +
+            `(${c1.packets - c0.packets} datagrams, ${padding} of them probe padding; its own ` +
+            `count of UDP payload: ${own} kb/s); ` +
             `budget ${UPLINK_KBPS} kb/s, at most ${Math.round(UPLINK_KBPS * TOLERANCE)}`);
         const problems = [];
         if (egress > UPLINK_KBPS * TOLERANCE) {
