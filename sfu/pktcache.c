@@ -13,6 +13,7 @@
 
 typedef struct slot {
     uint64_t ext; /* extended seq stored here; 0: empty (real ones are >= 0x8000) */
+    uint64_t pos; /* where its bytes start in the stream of bytes put (buf[pos % size]) */
     size_t len;
 } slot_t;
 
@@ -20,8 +21,9 @@ struct pktcache {
     size_t n, size;
     bool any;
     uint64_t highest; /* newest extended seq put */
+    uint64_t head;    /* bytes put so far (with the ends skipped where a packet wrapped) */
     slot_t *slots;
-    uint8_t *buf; /* n * size bytes */
+    uint8_t *buf; /* size bytes */
 };
 
 /* The 64-bit value nearest to ref with the low 16 bits of seq. */
@@ -31,14 +33,14 @@ static uint64_t extend(uint64_t ref, uint16_t seq)
     return delta < 0x8000 ? ref + delta : ref - (0x10000u - delta);
 }
 
-pktcache_t *pktcache_new(size_t entries, size_t entry_size)
+pktcache_t *pktcache_new(size_t entries, size_t bytes)
 {
-    if (entries == 0 || entry_size == 0) return NULL;
+    if (entries == 0 || bytes == 0) return NULL;
     pktcache_t *c = xcalloc(1, sizeof *c);
     c->n = entries;
-    c->size = entry_size;
+    c->size = bytes;
     c->slots = xcalloc(entries, sizeof *c->slots);
-    c->buf = xcalloc(entries, entry_size);
+    c->buf = xmalloc(bytes);
     return c;
 }
 
@@ -69,10 +71,15 @@ int pktcache_put(pktcache_t *c, uint16_t seq, const uint8_t *pkt, size_t len)
         if (ext > c->highest) c->highest = ext;
         if (ext + c->n <= c->highest) return PKTCACHE_ERR_OLD;
     }
+    /* Back to back; a packet that would straddle the end starts over at 0. */
+    uint64_t pos = c->head, off = pos % c->size;
+    if (off + len > c->size) pos += c->size - off;
+    c->head = pos + len;
     slot_t *s = &c->slots[ext % c->n];
     s->ext = ext;
+    s->pos = pos;
     s->len = len;
-    memcpy(c->buf + (ext % c->n) * c->size, pkt, len);
+    memcpy(c->buf + pos % c->size, pkt, len);
     return 0;
 }
 
@@ -82,8 +89,8 @@ int pktcache_get(const pktcache_t *c, uint16_t seq, const uint8_t **pkt, size_t 
     uint64_t ext = extend(c->highest, seq);
     if (ext > c->highest || ext + c->n <= c->highest) return PKTCACHE_ERR_MISS;
     const slot_t *s = &c->slots[ext % c->n];
-    if (s->ext != ext) return PKTCACHE_ERR_MISS;
-    *pkt = c->buf + (ext % c->n) * c->size;
+    if (s->ext != ext || c->head - s->pos > c->size) return PKTCACHE_ERR_MISS; /* overwritten */
+    *pkt = c->buf + s->pos % c->size;
     *len = s->len;
     return 0;
 }
@@ -93,7 +100,7 @@ size_t pktcache_entries(const pktcache_t *c)
     return c->n;
 }
 
-size_t pktcache_entry_size(const pktcache_t *c)
+size_t pktcache_bytes(const pktcache_t *c)
 {
     return c->size;
 }

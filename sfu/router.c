@@ -14,9 +14,10 @@
 #define KEYFRAME_MIN_INTERVAL_MS 500 /* at most one request per track in this time */
 #define CACHE_ENTRIES            256 /* about 1 s of 2 Mbit/s video: NACKs come within RTTs */
 #define CACHE_ENTRIES_LOW        128 /* a lower simulcast layer's: it sends less */
-#define CACHE_ENTRY_SIZE         1500
-#define SEQ_RING                 512 /* outgoing seq -> incoming seq, for NACKs */
-#define NACK_MAX                 64  /* sequence numbers answered per NACK packet */
+#define CACHE_BYTES_MIN          (64 * 1200)  /* 64 packets as browsers size them */
+#define CACHE_BYTES_MAX          (256 * 1500) /* what CACHE_ENTRIES of any size take */
+#define SEQ_RING                 512          /* outgoing seq -> incoming seq, for NACKs */
+#define NACK_MAX                 64           /* sequence numbers answered per NACK packet */
 #define PACKET_MAX               1500
 #define RR_INTERVAL_MS           1000
 #define GAP_NACK_MAX             16     /* a larger jump is a restart or a burst: not NACKed */
@@ -872,6 +873,16 @@ static void remember_layers(router_t *r, const track_t *t)
     }
 }
 
+/* A layer's cache: about 1 s of its packets at the track's cap (the top layer takes most
+ * of it, a lower one half or less), or the most when uncapped. */
+static size_t cache_bytes(uint32_t max_bps, bool top)
+{
+    size_t bytes = max_bps ? (size_t)max_bps / 8 / (top ? 1 : 2) : CACHE_BYTES_MAX;
+    return bytes < CACHE_BYTES_MIN   ? CACHE_BYTES_MIN
+           : bytes > CACHE_BYTES_MAX ? CACHE_BYTES_MAX
+                                     : bytes;
+}
+
 int router_add_track(router_t *r, const router_track_t *spec)
 {
     size_t l;
@@ -888,9 +899,11 @@ int router_add_track(router_t *r, const router_track_t *spec)
         t->layers[0].ssrc = spec->ssrc;
         t->layers[0].rtx_ssrc = spec->rtx_ssrc;
     }
-    for (size_t i = 0; spec->video && i < t->nlayers; i++)
+    for (size_t i = 0; spec->video && i < t->nlayers; i++) {
+        bool top = i + 1 == t->nlayers;
         t->layers[i].cache =
-            pktcache_new(i + 1 == t->nlayers ? CACHE_ENTRIES : CACHE_ENTRIES_LOW, CACHE_ENTRY_SIZE);
+            pktcache_new(top ? CACHE_ENTRIES : CACHE_ENTRIES_LOW, cache_bytes(spec->max_bps, top));
+    }
     if (r->n_tracks == r->cap_tracks) {
         r->cap_tracks = r->cap_tracks ? 2 * r->cap_tracks : 8;
         r->tracks = xrealloc(r->tracks, r->cap_tracks * sizeof *r->tracks);

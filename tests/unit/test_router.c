@@ -345,6 +345,54 @@ static void test_nack_rtx(void)
     router_free(r);
 }
 
+/* The cache holds about 1 s at the track's cap (not a fixed 256 x 1,500 bytes), whatever
+ * the packets' sizes: at 200 kbit/s (the floor, 64 x 1,200 bytes), a 1,400-byte packet 10
+ * packets back is retransmitted whole; one 100 packets (140 KB) back is gone. */
+static void test_nack_cache_by_bytes(void)
+{
+    router_t *r = router_new(&OUT);
+    router_track_t t = video_track();
+    t.max_bps = 200000;
+    CHECK_INT(router_add_track(r, &t), 0);
+    router_sub_t s = sub_of(20, SUB, 0x6000);
+    s.rtx_ssrc = 0x6001;
+    s.rtx_pt[96] = 101;
+    CHECK_INT(router_subscribe(r, &s, 0), 0);
+    static uint8_t big[1380];
+    memcpy(big, VP8_DELTA, sizeof VP8_DELTA);
+    for (size_t i = sizeof VP8_DELTA; i < sizeof big; i++)
+        big[i] = (uint8_t)i;
+    send_rtp(r, 96, 1000, 100, 0xB0, VP8_KEY, sizeof VP8_KEY, 10);
+    CHECK_INT(n_sent > 0, 1);
+    rtp_header_t first;
+    CHECK_INT(rtp_parse(sent[n_sent - 1].buf, sent[n_sent - 1].len, &first), 0);
+    for (uint16_t i = 1; i <= 110; i++) {
+        n_sent = 0;
+        send_rtp(r, 96, (uint16_t)(1000 + i), 100 + 3000u * i, 0xB0, big, sizeof big, 10 + i);
+    }
+    uint16_t recent = (uint16_t)(first.seq + 100), old = (uint16_t)(first.seq + 1);
+    uint8_t nack[64];
+    n_sent = 0;
+    int n = rtcp_build_nack(nack, sizeof nack, 0x77, 0x6000, &recent, 1);
+    subscriber_rtcp(r, SUB, nack, n, 200);
+    CHECK_INT(n_sent, 1);
+    rtp_header_t h;
+    CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h), 0);
+    CHECK_INT(h.ssrc, 0x6001);
+    const uint8_t *pl = sent[0].buf + h.payload_off;
+    CHECK_INT((pl[0] << 8) | pl[1], recent);
+    CHECK(h.payload_len == 2 + sizeof big && memcmp(pl + 2, big, sizeof big) == 0);
+    n_sent = 0;
+    n = rtcp_build_nack(nack, sizeof nack, 0x77, 0x6000, &old, 1);
+    subscriber_rtcp(r, SUB, nack, n, 210);
+    CHECK_INT(n_sent, 0);
+    router_stats_t st;
+    router_get_stats(r, &st);
+    CHECK_INT(st.retransmissions, 1);
+    CHECK_INT(st.nack_misses, 1);
+    router_free(r);
+}
+
 static void test_sender_report_bye_and_removal(void)
 {
     router_t *r = router_new(&OUT);
@@ -1212,6 +1260,7 @@ int main(void)
     test_audio_forwarding_and_mute();
     test_video_keyframes();
     test_nack_rtx();
+    test_nack_cache_by_bytes();
     test_sender_report_bye_and_removal();
     test_upstream_repair_and_receiver_reports();
     test_keyframe_request_retried();
