@@ -513,7 +513,7 @@ static void limit_tick(lg_t *lg, lg_part_t *pa, uint64_t now)
 
 typedef struct loss {
     uint64_t expected, lost, pairs, pairs_seen;
-    uint64_t lost_kind[2]; /* audio, video */
+    uint64_t lost_kind[2], seen_kind[2]; /* audio, video */
 } loss_t;
 
 static loss_t count_loss(const lg_t *lg)
@@ -540,6 +540,7 @@ static loss_t count_loss(const lg_t *lg)
                 }
                 l.pairs++;
                 l.pairs_seen += seen;
+                l.seen_kind[k] += seen;
             }
         }
     }
@@ -592,20 +593,21 @@ static int summary(lg_t *lg, double window_s, const loss_t *l0)
     uint64_t lost = l.lost - l0->lost, exp = l.expected - l0->expected;
     double loss_pct = exp ? 100.0 * (double)lost / (double)exp : 0.0;
     int up = count_up(lg);
-    printf("SUMMARY {\"participants\": %d, \"up\": %d, \"window_s\": %.1f, \"sent_pkts\": %" PRIu64
-           ", \"recv_pkts\": %" PRIu64 ", \"recv_bytes\": %" PRIu64 ", \"recv_pps\": %.0f"
-           ", \"sent_pps\": %.0f, \"lost\": %" PRIu64 ", \"expected\": %" PRIu64
-           ", \"loss_pct\": %.4f, \"lost_audio\": %" PRIu64 ", \"lost_video\": %" PRIu64
-           ", \"pairs\": %" PRIu64 ", \"pairs_seen\": %" PRIu64 ", \"latency_samples\": %" PRIu64
-           ", \"p50_us\": %" PRIu64 ", \"p99_us\": %" PRIu64 ", \"max_us\": %" PRIu64
-           ", \"bad_payloads\": %" PRIu64 ", \"dtls_failures\": %" PRIu64
-           ", \"srtp_errors\": %" PRIu64 ", \"signalling_errors\": %d}\n",
-           lg->n, up, window_s, w.sent_pkts, w.recv_pkts, w.recv_bytes,
-           (double)w.recv_pkts / window_s, (double)w.sent_pkts / window_s, lost, exp, loss_pct,
-           l.lost_kind[0] - l0->lost_kind[0], l.lost_kind[1] - l0->lost_kind[1], l.pairs,
-           l.pairs_seen, hist_window.n, lg_hist_quantile(&hist_window, 0.5),
-           lg_hist_quantile(&hist_window, 0.99), hist_window.max_us, bad_payloads, dtls_failures,
-           srtp_errors, atomic_load(&lg->sig_errors));
+    printf(
+        "SUMMARY {\"participants\": %d, \"up\": %d, \"window_s\": %.1f, \"sent_pkts\": %" PRIu64
+        ", \"recv_pkts\": %" PRIu64 ", \"recv_bytes\": %" PRIu64 ", \"recv_pps\": %.0f"
+        ", \"sent_pps\": %.0f, \"lost\": %" PRIu64 ", \"expected\": %" PRIu64
+        ", \"loss_pct\": %.4f, \"lost_audio\": %" PRIu64 ", \"lost_video\": %" PRIu64
+        ", \"pairs\": %" PRIu64 ", \"pairs_seen\": %" PRIu64 ", \"pairs_seen_audio\": %" PRIu64
+        ", \"pairs_seen_video\": %" PRIu64 ", \"latency_samples\": %" PRIu64
+        ", \"p50_us\": %" PRIu64 ", \"p99_us\": %" PRIu64 ", \"max_us\": %" PRIu64
+        ", \"bad_payloads\": %" PRIu64 ", \"dtls_failures\": %" PRIu64 ", \"srtp_errors\": %" PRIu64
+        ", \"signalling_errors\": %d}\n",
+        lg->n, up, window_s, w.sent_pkts, w.recv_pkts, w.recv_bytes, (double)w.recv_pkts / window_s,
+        (double)w.sent_pkts / window_s, lost, exp, loss_pct, l.lost_kind[0] - l0->lost_kind[0],
+        l.lost_kind[1] - l0->lost_kind[1], l.pairs, l.pairs_seen, l.seen_kind[0], l.seen_kind[1],
+        hist_window.n, lg_hist_quantile(&hist_window, 0.5), lg_hist_quantile(&hist_window, 0.99),
+        hist_window.max_us, bad_payloads, dtls_failures, srtp_errors, atomic_load(&lg->sig_errors));
     fflush(stdout);
     if (!lg->o.check) return 0;
     const char *why = up < lg->n                     ? "not every participant connected"
