@@ -139,7 +139,7 @@ __attribute__((noinline)) static void case_router(router_t *r, uint8_t *p, size_
     for (long i = 0; i < n; i++) {
         uint32_t s = (*seq)++;
         set_seq(p, (uint16_t)s, s * ts_step);
-        router_rtp(r, 1000, p, len, 1000 + s / 50);
+        router_rtp(r, 1000, p, len, 1000 + s / 50, (int64_t)(1000 + s / 50) * 1000);
     }
 }
 

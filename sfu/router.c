@@ -9,6 +9,7 @@
 #include "rewrite.h"
 #include "rtcp.h"
 #include "rtp.h"
+#include "uplink.h"
 #include "vp8.h"
 
 #define KEYFRAME_MIN_INTERVAL_MS 500 /* at most one request per track in this time */
@@ -121,8 +122,17 @@ typedef struct known_layer {
     uint32_t ssrc, rtx_ssrc;
 } known_layer_t;
 
+/* A publisher's uplink: the transport-cc feedback it gets. */
+typedef struct feed {
+    uint32_t ep;
+    uint8_t ext;
+    uplink_t *up;
+} feed_t;
+
 struct router {
     router_out_t out;
+    feed_t *feeds;
+    size_t n_feeds, cap_feeds;
     known_layer_t *known;
     size_t n_known, cap_known;
     link_t **links;
@@ -172,6 +182,9 @@ void router_free(router_t *r)
     }
     free(r->links);
     free(r->known);
+    for (size_t i = 0; i < r->n_feeds; i++)
+        uplink_free(r->feeds[i].up);
+    free(r->feeds);
     free(r);
 }
 
@@ -622,13 +635,43 @@ static void count_rate(layer_t *ly, const media_t *m)
     ly->octets[tid < ROUTER_MAX_TEMPORAL ? tid : ROUTER_MAX_TEMPORAL - 1] += m->len;
 }
 
-void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now)
+static feed_t *feed_of(const router_t *r, uint32_t ep)
+{
+    for (size_t i = 0; i < r->n_feeds; i++)
+        if (r->feeds[i].ep == ep) return &r->feeds[i];
+    return NULL;
+}
+
+/* Notes the packet's arrival for the publisher's transport-cc feedback, and sends the
+ * feedback when due. */
+static void note_arrival(router_t *r, uint32_t from, const uint8_t *pkt, const rtp_header_t *h,
+                         int64_t arrival_us)
+{
+    feed_t *f = feed_of(r, from);
+    uint16_t seq;
+    if (!f || rtp_ext_transport_seq(pkt, h, f->ext, &seq) != 0) return;
+    uplink_on_packet(f->up, seq, arrival_us);
+    size_t cap = 0;
+    uint8_t *buf = r->out.begin(r->out.arg, from, &cap);
+    if (!buf) return;
+    size_t n = uplink_feedback(f->up, arrival_us, r->own_ssrc, h->ssrc, buf, cap);
+    if (n == 0) return;
+    r->st.twcc_out++;
+    r->out.end(r->out.arg, from, n, true);
+}
+
+void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now,
+                int64_t arrival_us)
 {
     rtp_header_t h;
     track_t *t = NULL;
     size_t l = 0;
-    if (rtp_parse(pkt, len, &h) != 0 ||
-        !((t = track_by_ssrc(r, from, h.ssrc, &l)) || (t = learn_ssrc(r, from, pkt, &h, &l)))) {
+    if (rtp_parse(pkt, len, &h) != 0) {
+        r->st.rtp_unknown++;
+        return;
+    }
+    if (r->n_feeds) note_arrival(r, from, pkt, &h, arrival_us);
+    if (!((t = track_by_ssrc(r, from, h.ssrc, &l)) || (t = learn_ssrc(r, from, pkt, &h, &l)))) {
         r->st.rtp_unknown++;
         return;
     }
@@ -890,6 +933,13 @@ int router_add_track(router_t *r, const router_track_t *spec)
     if (track_by_id(r, spec->id) || spec->nlayers > ROUTER_MAX_LAYERS ||
         (!simulcast && track_by_ssrc(r, spec->publisher, spec->ssrc, &l)))
         return -1;
+    if (spec->twcc_ext && !feed_of(r, spec->publisher)) {
+        if (r->n_feeds == r->cap_feeds) {
+            r->cap_feeds = r->cap_feeds ? 2 * r->cap_feeds : 8;
+            r->feeds = xrealloc(r->feeds, r->cap_feeds * sizeof *r->feeds);
+        }
+        r->feeds[r->n_feeds++] = (feed_t){spec->publisher, spec->twcc_ext, uplink_new()};
+    }
     track_t *t = xcalloc(1, sizeof *t);
     t->spec = *spec;
     t->nlayers = simulcast ? spec->nlayers : 1;
@@ -1053,6 +1103,12 @@ void router_remove_endpoint(router_t *r, uint32_t ep)
     }
     for (size_t i = 0; i < r->n_tracks; i++)
         router_unsubscribe(r, r->tracks[i]->spec.id, ep);
+    for (size_t i = 0; i < r->n_feeds; i++) {
+        if (r->feeds[i].ep != ep) continue;
+        uplink_free(r->feeds[i].up);
+        r->feeds[i] = r->feeds[--r->n_feeds];
+        break;
+    }
     for (size_t i = 0; i < r->n_links; i++) {
         if (r->links[i]->ep != ep) continue;
         downlink_free(r->links[i]->dl);

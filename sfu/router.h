@@ -88,6 +88,8 @@ typedef struct router_track {
     uint8_t audio_level_ext;   /* the publisher's id of ssrc-audio-level (RFC 6464), 0: none */
     uint32_t max_bps;          /* the operator's cap, held with REMB each second; 0: none */
     uint8_t abs_send_time_ext; /* the publisher's id of abs-send-time, 0: none */
+    uint8_t twcc_ext;          /* the publisher's id of transport-wide-cc, 0: none (it then gets no
+                                  transport-cc feedback; the same for all its tracks) */
     /* Simulcast: nlayers (2..ROUTER_MAX_LAYERS) streams told apart by their rid (RFC
      * 8852), taken as lowest first until VP8 key frames show their widths (spatial
      * indexes then follow the widths); ssrc and rtx_ssrc above are then unused (0): each layer's
@@ -119,6 +121,7 @@ typedef struct router_stats {
     uint64_t sr_out, bye_out, rr_out, remb_out;
     uint64_t nacks_upstream, rtx_in; /* losses from publishers, and their repairs */
     uint64_t twcc_in, padding_out;   /* transport-cc feedback, probe padding packets */
+    uint64_t twcc_out;               /* transport-cc feedback sent to publishers */
     uint64_t dropped_layer;          /* a packet of a temporal layer above the subscriber's */
     uint64_t layer_switches;         /* spatial switches done (on the target's keyframe) */
     /* Media RTP by kind, [0] audio, [1] video: packets and plain bytes (header and
@@ -173,8 +176,11 @@ void router_set_layer(router_t *r, uint32_t track, uint32_t subscriber, unsigned
 /* Forgets every track and subscription of an endpoint (its transport closed). */
 void router_remove_endpoint(router_t *r, uint32_t ep);
 
-/* A plain (unprotected) RTP packet from endpoint `from`. Not modified. */
-void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now_ms);
+/* A plain (unprotected) RTP packet from endpoint `from`, received at arrival_us (the
+ * kernel's receive time where known: the publisher's transport-cc feedback reports it,
+ * uplink.h). Not modified. */
+void router_rtp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now_ms,
+                int64_t arrival_us);
 
 /* A plain compound RTCP packet from endpoint `from`. */
 void router_rtcp(router_t *r, uint32_t from, const uint8_t *pkt, size_t len, uint64_t now_ms);

@@ -230,7 +230,7 @@ static int make_plans(const sdp_t *o, const sdp_answer_params_t *p, plan_t *plan
 
 /* ---- writing --------------------------------------------------------------------- */
 
-static void put_codec(sdp_writer_t *w, const sdp_codec_t *c, unsigned audio_kbps)
+static void put_codec(sdp_writer_t *w, const sdp_codec_t *c, unsigned audio_kbps, bool twcc)
 {
     sdp_put(w, "a=rtpmap:%u %s/%u", c->pt, c->name, c->clock);
     if (c->channels > 1) sdp_put(w, "/%u", c->channels);
@@ -245,6 +245,8 @@ static void put_codec(sdp_writer_t *w, const sdp_codec_t *c, unsigned audio_kbps
     bool rtx = strcasecmp(c->name, "rtx") == 0; /* feedback is about the media it repairs */
     for (size_t i = 0; i < sizeof fbs / sizeof fbs[0] && !rtx; i++)
         if (c->fb & fbs[i].flag) sdp_put(w, "a=rtcp-fb:%u %s\r\n", c->pt, fbs[i].text);
+    if (twcc && !rtx && (c->fb & SDP_FB_TRANSPORT_CC))
+        sdp_put(w, "a=rtcp-fb:%u transport-cc\r\n", c->pt);
     if (codec_is(c, "opus", 48000, 2)) {
         sdp_put(w, "a=fmtp:%u minptime=10;useinbandfec=1;usedtx=1", c->pt);
         if (audio_kbps) {
@@ -261,7 +263,7 @@ static void put_codec(sdp_writer_t *w, const sdp_codec_t *c, unsigned audio_kbps
 }
 
 /* Simulcast's rid extensions are accepted only where simulcast is (the last two). */
-static void put_extmaps(sdp_writer_t *w, const sdp_media_t *m, bool simulcast)
+static void put_extmaps(sdp_writer_t *w, const sdp_media_t *m, bool simulcast, bool twcc)
 {
     static const char *const accepted[] = {SDP_EXT_MID,          SDP_EXT_AUDIO_LEVEL,
                                            SDP_EXT_VIDEO_ORIENT, SDP_EXT_ABS_SEND_TIME,
@@ -269,8 +271,8 @@ static void put_extmaps(sdp_writer_t *w, const sdp_media_t *m, bool simulcast)
     size_t naccepted = sizeof accepted / sizeof accepted[0] - (simulcast ? 0 : 2);
     for (size_t i = 0; i < m->nextmaps; i++) {
         const sdp_extmap_t *e = &m->extmaps[i];
-        for (size_t k = 0; k < naccepted; k++) {
-            if (strcmp(e->uri, accepted[k]) != 0) continue;
+        for (size_t k = 0; k < naccepted + twcc; k++) {
+            if (strcmp(e->uri, k < naccepted ? accepted[k] : SDP_EXT_TRANSPORT_CC) != 0) continue;
             sdp_put(w, "a=extmap:%u", e->id);
             /* The answer's direction is the offer's seen from this side. */
             if (e->dir_set)
@@ -308,9 +310,14 @@ static void put_accepted(sdp_writer_t *w, const sdp_media_t *m, const plan_t *pl
             p->ice_ufrag, p->ice_pwd, p->fingerprint);
     sdp_put(w, "a=setup:passive\r\na=%s\r\na=rtcp-mux\r\n", sdp_dir_name(pl->dir));
     if (m->rtcp_rsize) sdp_put(w, "a=rtcp-rsize\r\n");
+    /* Transport-wide congestion control: the server tells the publisher when each packet
+     * arrived (sfu/uplink.h), and its browser's estimate follows (not in echo rooms:
+     * the echo is no place to measure). */
+    bool twcc = !p->echo;
     for (size_t k = 0; k < pl->ncodecs; k++)
-        put_codec(w, &m->codecs[pl->codecs[k]], m->kind == SDP_KIND_AUDIO ? p->audio_kbps : 0);
-    put_extmaps(w, m, pl->nlayers > 0);
+        put_codec(w, &m->codecs[pl->codecs[k]], m->kind == SDP_KIND_AUDIO ? p->audio_kbps : 0,
+                  twcc);
+    put_extmaps(w, m, pl->nlayers > 0, twcc);
     for (size_t k = 0; k < pl->nlayers; k++)
         sdp_put(w, "a=rid:%s recv\r\n", pl->layers[k]);
     for (size_t k = 0; k < pl->nlayers; k++)

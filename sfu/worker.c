@@ -81,7 +81,8 @@ struct worker {
     struct sockaddr_storage addrs[RECV_BATCH];
     union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
+        char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+                 CMSG_SPACE(sizeof(struct timespec))];
     } ctrl[RECV_BATCH];
     struct iovec iovs[RECV_BATCH];
     struct mmsghdr msgs[RECV_BATCH];
@@ -124,6 +125,8 @@ static int bind_udp(int port, char *err, size_t errlen)
          * replies must leave from it. */
         int on = 1;
         setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+        /* When each datagram arrived: publishers' transport-cc feedback reports it. */
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
         struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
         if (bind(fd, (struct sockaddr *)&a6, sizeof a6) == 0) return fd;
         if (errno != EADDRNOTAVAIL && errno != EAFNOSUPPORT) goto fail;
@@ -133,6 +136,7 @@ static int bind_udp(int port, char *err, size_t errlen)
     if (fd < 0) goto fail;
     int on = 1;
     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (bind(fd, (struct sockaddr *)&a4, sizeof a4) == 0) return fd;
 fail:
@@ -467,6 +471,22 @@ static sendq_source_t local_addr(worker_t *w, int i)
     return src;
 }
 
+/* When datagram i arrived, in microseconds of the real-time clock: the kernel's stamp,
+ * else now (a batch then shares one time). */
+static int64_t arrival_us(worker_t *w, int i)
+{
+    struct msghdr *mh = &w->msgs[i].msg_hdr;
+    struct timespec ts;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        }
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* The transport a check is for: USERNAME is "<our ufrag>:<their ufrag>". */
 static endpoint_t *find_by_username(worker_t *w, const uint8_t *pkt, size_t len)
 {
@@ -514,13 +534,14 @@ static endpoint_t *find_by_addr(worker_t *w, const struct sockaddr *from)
     return transport_knows(ep->t, from) ? ep : NULL;
 }
 
-static void forward(worker_t *w, endpoint_t *ep, uint8_t *pkt, size_t len, bool rtcp, uint64_t now)
+static void forward(worker_t *w, endpoint_t *ep, uint8_t *pkt, size_t len, bool rtcp, uint64_t now,
+                    int64_t arrival)
 {
     if (!ep->echo) {
         if (rtcp)
             router_rtcp(w->router, ep->slot, pkt, len, now);
         else
-            router_rtp(w->router, ep->slot, pkt, len, now);
+            router_rtp(w->router, ep->slot, pkt, len, now, arrival);
         return;
     }
     int rc = rtcp ? echo_rtcp(&ep->echo_map, pkt, len) : echo_rtp(&ep->echo_map, pkt, len);
@@ -580,7 +601,7 @@ static void on_datagram(worker_t *w, int i, uint64_t now)
     }
     ep->local = local;
     sendq_set_source(w->sendq, &ep->local);
-    forward(w, ep, pkt, len, rtcp, now);
+    forward(w, ep, pkt, len, rtcp, now, rtcp ? 0 : arrival_us(w, i));
 }
 
 static void handle_datagrams(worker_t *w)

@@ -236,6 +236,7 @@ static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am
     if (am->kind == SDP_KIND_VIDEO) rt->max_bps = (uint32_t)caps_video_kbps * 1000u;
     t->cap_bps = t->max_bps = rt->max_bps;
     rt->abs_send_time_ext = ext_id(am, SDP_EXT_ABS_SEND_TIME);
+    rt->twcc_ext = ext_id(am, SDP_EXT_TRANSPORT_CC);
     if (am->kind == SDP_KIND_AUDIO) rt->audio_level_ext = ext_id(am, SDP_EXT_AUDIO_LEVEL);
     set_layers(am, rt);
     t->nlayers = rt->nlayers ? rt->nlayers : 1;

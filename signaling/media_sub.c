@@ -91,6 +91,8 @@ int media_sub_add(media_sub_t *s, const char *peer_id, const media_track_t *t)
          * (Firefox routes by it and would play a stream on the wrong track). Without it
          * browsers route by the a=ssrc lines of the offer. */
         if (!strcmp(t->media.extmaps[i].uri, SDP_EXT_MID)) continue;
+        /* Nor its transport-wide numbers: the server numbers what it sends itself. */
+        if (!strcmp(t->media.extmaps[i].uri, SDP_EXT_TRANSPORT_CC)) continue;
         /* Nor the rids: the subscriber gets one stream, whatever layer feeds it. */
         if (!strcmp(t->media.extmaps[i].uri, SDP_EXT_RID) ||
             !strcmp(t->media.extmaps[i].uri, SDP_EXT_REPAIRED_RID))

@@ -141,7 +141,7 @@ static void send_rtp(router_t *r, uint8_t pt, uint16_t seq, uint32_t ts, uint32_
 {
     uint8_t *p = malloc(64 + plen); /* exact length: ASan sees any over-read */
     size_t len = make_rtp(p, pt, seq, ts, ssrc, payload, plen);
-    router_rtp(r, PUB, p, len, now);
+    router_rtp(r, PUB, p, len, now, (int64_t)now * 1000);
     free(p);
 }
 
@@ -201,7 +201,7 @@ static void test_audio_forwarding_and_mute(void)
     send_rtp(r, 111, 1, 1, 0xDEAD, OPUS, sizeof OPUS, 300);
     send_rtp(r, 8, 1011, 9999, 0xA0, OPUS, sizeof OPUS, 300);
     uint8_t junk[7] = {0x80, 1, 2};
-    router_rtp(r, PUB, junk, sizeof junk, 300);
+    router_rtp(r, PUB, junk, sizeof junk, 300, 300000);
     router_rtcp(r, SUB, junk, sizeof junk, 300);
     CHECK_INT(n_sent, 0);
     router_get_stats(r, &st);
@@ -581,7 +581,7 @@ static void test_abs_send_time_and_estimates(void)
                                               0,    0xB0, 0xbe, 0xde, 0, 1, 0x12, 0x11, 0x22, 0x33};
     memcpy(pkt + 20, VP8_DELTA, sizeof VP8_DELTA);
     n_sent = 0;
-    router_rtp(r, PUB, pkt, sizeof pkt, 1500);
+    router_rtp(r, PUB, pkt, sizeof pkt, 1500, 1500000);
     CHECK_INT(n_sent, 1);
     CHECK_INT(rtp_parse(sent[0].buf, sent[0].len, &h), 0);
     CHECK_INT(rtp_ext_find(sent[0].buf, &h, 3, &d, &dlen), 0);
@@ -872,7 +872,7 @@ static void send_layer(router_t *r, uint8_t pt, uint16_t seq, uint32_t ts, uint3
         p[0] &= (uint8_t)~0x10;
     }
     memcpy(p + len, payload, plen);
-    router_rtp(r, PUB, p, len + plen, now);
+    router_rtp(r, PUB, p, len + plen, now, (int64_t)now * 1000);
     free(p);
 }
 
