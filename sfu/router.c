@@ -1181,6 +1181,8 @@ static void measure_rates(router_t *r, track_t *t, uint64_t now)
     for (size_t l = 0; l < t->nlayers; l++) {
         uint64_t bits = 0;
         layer_t *ly = &t->layers[t->order[l]];
+        rates.order[l] = t->order[l];
+        changed = changed || rates.order[l] != t->rates.order[l];
         for (size_t k = 0; k < ROUTER_MAX_TEMPORAL; k++) {
             bits += 8 * ly->octets[k];
             ly->octets[k] = 0;
@@ -1218,15 +1220,6 @@ static void remb(router_t *r, track_t *t)
         if (t->layers[l].ssrc) ssrcs[n_ssrcs++] = t->layers[l].ssrc;
     int n = rtcp_build_remb(buf, sizeof buf, r->own_ssrc, t->spec.max_bps, ssrcs, n_ssrcs);
     if (n > 0 && send_copy(r, t->spec.publisher, buf, (size_t)n, true)) r->st.remb_out++;
-}
-
-void router_set_max_bps(router_t *r, uint32_t track, uint32_t bps)
-{
-    track_t *t = track_by_id(r, track);
-    if (!t) return;
-    bool lower = bps && (t->spec.max_bps == 0 || bps < t->spec.max_bps);
-    t->spec.max_bps = bps;
-    if (lower) remb(r, t);
 }
 
 void router_tick(router_t *r, uint64_t now)

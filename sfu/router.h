@@ -45,6 +45,7 @@ typedef struct router router_t;
  * such layer, or it stopped). */
 typedef struct router_rates {
     uint32_t kbps[ROUTER_MAX_LAYERS][ROUTER_MAX_TEMPORAL];
+    uint8_t order[ROUTER_MAX_LAYERS]; /* ranked layer -> its index in the track's rids */
 } router_rates_t;
 
 typedef struct router_out {
@@ -165,11 +166,6 @@ void router_set_wanted(router_t *r, uint32_t subscriber, uint32_t bps);
  * nlayers - 1 and temporal layer 0..ROUTER_MAX_TEMPORAL - 1; larger values clamp to the
  * highest. A new spatial target asks its layer for a keyframe. Unknown track or
  * subscription: ignored. */
-/* What the publisher of a track is held under with REMB from now on (bits per second;
- * 0: no REMB): the operator's cap, or less when no subscriber needs its top layers. A
- * lower value is sent at once, a higher one with the next receiver report. */
-void router_set_max_bps(router_t *r, uint32_t track, uint32_t bps);
-
 void router_set_layer(router_t *r, uint32_t track, uint32_t subscriber, unsigned spatial,
                       unsigned temporal, uint64_t now_ms);
 

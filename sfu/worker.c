@@ -313,9 +313,6 @@ static void router_command(worker_t *w, worker_cmd_t *cmd)
     case WORKER_CMD_PAUSE:
         if (ep) router_set_paused(w->router, cmd->track, ep->slot, cmd->muted, now);
         break;
-    case WORKER_CMD_SET_MAX_BPS:
-        router_set_max_bps(w->router, cmd->track, cmd->bps);
-        break;
     case WORKER_CMD_WANT:
         if (ep) router_set_wanted(w->router, ep->slot, cmd->bps);
         break;

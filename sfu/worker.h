@@ -31,7 +31,6 @@ typedef enum {
     WORKER_CMD_RESTART_ICE,      /* transport `add->id` takes add->params' ICE credentials */
     WORKER_CMD_WANT,             /* transport `id` (a subscriber) would use `bps` if its link
                                     allowed: the worker probes towards it (downlink.h) */
-    WORKER_CMD_SET_MAX_BPS,      /* track `track`'s publisher is held under `bps` with REMB */
     WORKER_CMD_SET_LAYER,        /* transport `id` (a subscriber) should receive layer
                                     (`spatial`, `temporal`) of video track `track`: 0 the
                                     lowest; larger than exists: the highest (the default);
@@ -54,7 +53,7 @@ typedef struct worker_cmd {
     uint64_t id;               /* the transport concerned */
     uint32_t track;            /* REMOVE_TRACK, UNSUBSCRIBE, MUTE, PAUSE, SET_LAYER */
     bool muted;                /* MUTE */
-    uint32_t bps;              /* WANT, SET_MAX_BPS */
+    uint32_t bps;              /* WANT */
     uint8_t spatial, temporal; /* SET_LAYER */
     worker_transport_spec_t *add;
     router_track_t *track_spec;

@@ -234,12 +234,12 @@ static int start_track(media_t *m, media_publisher_t *pub, const sdp_media_t *am
     rt->rtx_ssrc = in_rtx;
     rt->clock_rate = am->ncodecs ? am->codecs[0].clock : 48000;
     if (am->kind == SDP_KIND_VIDEO) rt->max_bps = (uint32_t)caps_video_kbps * 1000u;
-    t->cap_bps = t->max_bps = rt->max_bps;
     rt->abs_send_time_ext = ext_id(am, SDP_EXT_ABS_SEND_TIME);
     rt->twcc_ext = ext_id(am, SDP_EXT_TRANSPORT_CC);
     if (am->kind == SDP_KIND_AUDIO) rt->audio_level_ext = ext_id(am, SDP_EXT_AUDIO_LEVEL);
     set_layers(am, rt);
     t->nlayers = rt->nlayers ? rt->nlayers : 1;
+    t->active = t->nlayers;
     for (size_t c = 0; c < am->ncodecs; c++) {
         const sdp_codec_t *cd = &am->codecs[c];
         if (cd->pt >= 128) continue;
@@ -465,13 +465,6 @@ void media_end_track(media_t *m, const media_track_t *t)
 {
     worker_cmd_t cmd = {.kind = WORKER_CMD_REMOVE_TRACK, .track = t->id};
     media_post(m, t->worker, &cmd);
-}
-
-void media_set_track_max(media_t *m, media_track_t *t, uint32_t bps)
-{
-    if (bps == t->max_bps) return;
-    worker_cmd_t cmd = {.kind = WORKER_CMD_SET_MAX_BPS, .track = t->id, .bps = bps};
-    if (media_post(m, t->worker, &cmd) == 0) t->max_bps = bps;
 }
 
 void media_mute_track(media_t *m, const media_track_t *t, bool muted)

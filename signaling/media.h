@@ -37,10 +37,10 @@ typedef struct media_track {
     size_t nlayers;          /* video: simulcast layers (1: none), lowest first */
     router_rates_t rates;    /* video: the worker's latest measured rates (kbps per spatial
                                 layer and cumulative temporal layer; WORKER_EV_LAYER_RATES) */
-    router_rates_t seen;     /* video: the last nonzero rate of each layer measured while
-                                not held (one the publisher stopped sending is still known) */
-    uint32_t cap_bps;        /* video: the room's video_kbps when it started */
-    uint32_t max_bps;        /* video: what its publisher is held under now (REMB) */
+    router_rates_t seen;     /* video: the last nonzero rate of each layer measured while all
+                                were asked for (one the publisher stopped is still known) */
+    size_t active;           /* video: simulcast layers its publisher is asked to send (the
+                                lowest ones; `layers` message), nlayers: all */
 } media_track_t;
 
 #define MEDIA_MAX_TRACKS 4 /* per publisher: audio, video, and room to grow */
@@ -85,10 +85,6 @@ void media_close(media_t *m, int worker, uint64_t transport);
 void media_end_track(media_t *m, const media_track_t *t);
 
 /* Stops or resumes forwarding a track. */
-/* Holds the publisher of video track t under bps from now on (WORKER_CMD_SET_MAX_BPS),
- * when that differs from t->max_bps. */
-void media_set_track_max(media_t *m, media_track_t *t, uint32_t bps);
-
 void media_mute_track(media_t *m, const media_track_t *t, bool muted);
 
 /* For the subscribe side (media_sub.h). */

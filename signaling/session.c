@@ -678,7 +678,7 @@ static void on_layer_rates(session_env_t *env, const worker_event_t *ev)
             /* Not while held: a layer the browser is stopping sends less and less, and
              * its last trickle would make it look cheap enough to lift the hold for
              * (the hold and its release then alternate every other second). */
-            for (size_t sp = 0; sp < ROUTER_MAX_LAYERS && mt->max_bps >= mt->cap_bps; sp++)
+            for (size_t sp = 0; sp < ROUTER_MAX_LAYERS && mt->active >= mt->nlayers; sp++)
                 for (size_t tp = 0; tp < ROUTER_MAX_TEMPORAL; tp++)
                     if (ev->rates.kbps[sp][tp]) mt->seen.kbps[sp][tp] = ev->rates.kbps[sp][tp];
             const uint32_t(*k)[ROUTER_MAX_TEMPORAL] = ev->rates.kbps;

@@ -21,9 +21,7 @@ static uint32_t with_overhead(int kbps)
     return (uint32_t)kbps * 10u * OVERHEAD_PCT;
 }
 
-#define HOLD_PCT        130    /* a held publisher's headroom over the layers it must send */
-#define HOLD_MIN_BPS    100000 /* ... and the least it is held under */
-#define UNMEASURED_KBPS 150    /* a simulcast track's lowest layer before it is measured */
+#define UNMEASURED_KBPS 150 /* a simulcast track's lowest layer before it is measured */
 /* An audio stream's headers: 50 packets a second (20 ms frames) of IP, UDP, RTP with its
  * extensions and the SRTP tag, about 70 bytes each. Small packets: a share of the rate
  * would leave it out (32 kb/s of Opus is about 60 kb/s on the wire). */
@@ -39,9 +37,9 @@ static size_t video_layers(const config_room_t *caps, const media_track_t *t, al
 {
     size_t n = 0;
     uint32_t prev = 0;
-    /* Layers its publisher stopped sending because the server holds it lower are still
-     * to be had: choosing one raises the hold (hold_publishers). */
-    const router_rates_t *rates = t->max_bps < t->cap_bps ? &t->seen : &t->rates;
+    /* Layers its publisher stopped sending because the server asked it to are still to
+     * be had: choosing one asks for them again (ask_layers). */
+    const router_rates_t *rates = t->active < t->nlayers ? &t->seen : &t->rates;
     for (size_t sp = 0; sp < t->nlayers && sp < ROUTER_MAX_LAYERS; sp++) {
         for (unsigned tp = sp ? ROUTER_MAX_TEMPORAL - 1 : 0; tp < ROUTER_MAX_TEMPORAL; tp++) {
             uint32_t kbps = rates->kbps[sp][tp];
@@ -162,30 +160,30 @@ static int highest_taken(const media_track_t *t, const alloc_sub_t *subs, size_t
     return best;
 }
 
-/* Holds each simulcast publisher under what its subscribers take: when no one takes its
- * top spatial layer, under the layers up to the highest taken (with some headroom, and
- * half of the next: a browser released from deeper took 6 to 15 s to climb back), so
- * that its browser stops encoding and sending the others; else (and when no one watches
- * it: a joiner would wait for the browser's ramp-up) under the room's cap. */
-static void hold_publishers(session_env_t *env, const alloc_sub_t *subs, size_t n)
+/* Asks each simulcast publisher to send only the layers its subscribers take: when no
+ * one takes its top layers, a `layers` message names the ones to keep (the lowest up to
+ * the highest taken) and its browser stops encoding the others; all of them again as
+ * soon as one is taken (or no one watches: a joiner should not wait). Only once the top
+ * layer has been measured, so that the allocator could choose it. REMB would do it too,
+ * but a browser held low by REMB took 10 to 30 s to climb back. */
+static void ask_layers(session_env_t *env, const alloc_sub_t *subs, size_t n)
 {
     for (session_t *p = env->all; p; p = p->next) {
         for (size_t i = 0; i < p->pub.ntracks; i++) {
             media_track_t *t = &p->pub.tracks[i];
-            if (t->kind != SDP_KIND_VIDEO || t->nlayers < 2 || !t->cap_bps) continue;
+            if (t->kind != SDP_KIND_VIDEO || t->nlayers < 2 || t->media.nsim_recv < t->nlayers)
+                continue;
             int best = highest_taken(t, subs, n);
-            uint64_t bps = t->cap_bps;
-            if (best >= 0 && best < (int)t->nlayers - 1) {
-                uint64_t sum = 0;
-                for (int sp = 0; sp <= best; sp++)
-                    sum += t->seen.kbps[sp][ROUTER_MAX_TEMPORAL - 1];
-                /* Up to half of the next layer too: the browser stays short of it, and
-                 * climbs back to it fast once released. */
-                sum = sum * 10 * HOLD_PCT + t->seen.kbps[best + 1][ROUTER_MAX_TEMPORAL - 1] * 500u;
-                if (sum && sum < HOLD_MIN_BPS) sum = HOLD_MIN_BPS;
-                if (sum && sum < bps) bps = sum;
-            }
-            media_set_track_max(env->media, t, (uint32_t)bps);
+            size_t want = t->nlayers;
+            if (best >= 0 && t->seen.kbps[t->nlayers - 1][ROUTER_MAX_TEMPORAL - 1])
+                want = (size_t)best + 1;
+            if (want == t->active) continue;
+            t->active = want;
+            json_t *rids = json_array();
+            for (size_t l = 0; l < want; l++) /* ranked by width in the worker: rid order */
+                json_array_append_new(rids, json_string(t->media.sim_recv[t->rates.order[l]]));
+            session_send_json(
+                p, json_pack("{ss ss so}", "type", "layers", "mid", t->mid, "rids", rids));
         }
     }
 }
@@ -206,7 +204,7 @@ void session_video_update(session_env_t *env)
     }
     if (env->cfg->uplink_kbps > 0)
         alloc_fit_uplink(subs, n, (uint64_t)env->cfg->uplink_kbps * 1000);
-    hold_publishers(env, subs, n);
+    ask_layers(env, subs, n);
     for (i = 0; i < n; i++) {
         apply(who[i], &subs[i]);
         free(subs[i].streams);

@@ -149,6 +149,7 @@ function onMessage(m) {
     if (S.panel !== 'chat') S.unread++;
     break;
   case 'bandwidth': S.bw = m; return;
+  case 'layers': if (S.pub) S.pub.setLayers(m.mid, m.rids); return;
   case 'footprint': S.footprint = m; break;
   case 'bye': ui.status(t('e_bye'), true, true); return;
   case 'error': return onError(m);

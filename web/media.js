@@ -113,6 +113,15 @@ export class Publisher {
     }
   }
 
+  // `layers`: send only the simulcast encodings named (no one takes the others).
+  setLayers(mid, rids) {
+    const t = this.pc.getTransceivers().find((x) => x.mid === mid);
+    if (!t || !Array.isArray(rids)) return;
+    const p = t.sender.getParameters();
+    for (const e of p.encodings || []) if (e.rid) e.active = rids.includes(e.rid);
+    t.sender.setParameters(p).catch(() => {});
+  }
+
   // ICE restart: a new offer with new credentials (a network change, a failed path).
   restart() {
     return this.run(() => {

@@ -160,6 +160,14 @@ function installAgent() {
         } catch (e) {
             return { ok: false, stage: 'join', message: `WebSocket: ${errText(e)}` };
         }
+        // `layers`: send only the simulcast encodings named (as the web client does).
+        const setLayers = (m) => {
+            const t = A.pub && A.pub.getTransceivers().find((x) => x.mid === m.mid);
+            if (!t || !Array.isArray(m.rids)) return;
+            const p = t.sender.getParameters();
+            for (const e of p.encodings || []) if (e.rid) e.active = m.rids.includes(e.rid);
+            t.sender.setParameters(p).catch((e) => plog('setParameters:', errText(e)));
+        };
         A.ws.onmessage = (ev) => {
             let m;
             try {
@@ -172,6 +180,7 @@ function installAgent() {
             A.msgs.push(brief);
             if (m.type !== 'speaking' && m.type !== 'bandwidth') plog('<-', JSON.stringify(brief));
             if (m.type === 'offer' && typeof m.sdp === 'string') onOffer(m.sdp);
+            else if (m.type === 'layers') setLayers(m);
             else A.inbox.push(m);
             if (A.wake) A.wake();
         };
