@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "alloc.h"
-#include "downlink.h"
 #include "mem.h"
 #include "session_int.h"
 
@@ -111,7 +110,9 @@ static void allocate(const session_t *s, alloc_sub_t *a)
         videos += camera;
     }
     free(order);
-    uint64_t budget = s->est_bps ? s->est_bps : DOWNLINK_START_BPS;
+    /* No estimate yet (a browser gives its first feedback within 100 ms of the first
+     * packets; a client that gives none at all is not limited on a guess). */
+    uint64_t budget = s->est_bps ? s->est_bps : UINT32_MAX;
     if (s->prefs.max_video_kbps > 0 &&
         audio_bps + (uint64_t)s->prefs.max_video_kbps * 1000 < budget)
         budget = audio_bps + (uint64_t)s->prefs.max_video_kbps * 1000;
