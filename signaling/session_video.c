@@ -97,7 +97,11 @@ static void allocate(const session_t *s, alloc_sub_t *a)
             alloc_stream_t *st = &a->streams[a->n++];
             st->track = mt->id;
             if (mt->kind != SDP_KIND_VIDEO) {
-                st->bps = (uint32_t)caps->audio_kbps * 1000u + AUDIO_HEADERS_BPS;
+                /* Against a measured estimate, what the wire carries; before any (the
+                 * start estimate is a guess, and clients without feedback keep it), the
+                 * rate and a share for headers, as for video. */
+                st->bps = s->est_bps ? (uint32_t)caps->audio_kbps * 1000u + AUDIO_HEADERS_BPS
+                                     : with_overhead(caps->audio_kbps);
                 audio_bps += st->bps;
                 continue;
             }
