@@ -168,6 +168,9 @@ typedef struct sdp_answer_params {
      * announces the SSRCs it will send under (echo_ssrc[i]: media and RTX SSRC for m-line
      * i; RTX 0 = none), with cname and a=msid:<stream_id> <mid>. */
     bool echo;
+    /* Accept transport-wide-cc (the server sends transport-cc feedback); never in echo
+     * rooms. */
+    bool twcc;
     uint32_t echo_ssrc[SDP_MAX_MEDIA][2];
     const char *cname;               /* NULL: "sobre" */
     const char *stream_id;           /* msid stream of echoed tracks: the publisher's peer id

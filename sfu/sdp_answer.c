@@ -313,7 +313,7 @@ static void put_accepted(sdp_writer_t *w, const sdp_media_t *m, const plan_t *pl
     /* Transport-wide congestion control: the server tells the publisher when each packet
      * arrived (sfu/uplink.h), and its browser's estimate follows (not in echo rooms:
      * the echo is no place to measure). */
-    bool twcc = !p->echo;
+    bool twcc = p->twcc && !p->echo;
     for (size_t k = 0; k < pl->ncodecs; k++)
         put_codec(w, &m->codecs[pl->codecs[k]], m->kind == SDP_KIND_AUDIO ? p->audio_kbps : 0,
                   twcc);

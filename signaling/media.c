@@ -338,6 +338,15 @@ static void kinds_accepted(const sdp_t *offer, const sdp_t *answer, media_publis
     }
 }
 
+/* Whether an offer comes from Firefox: its o= line (the second) starts "o=mozilla". */
+static bool from_firefox(const char *text, size_t len)
+{
+    static const char mark[] = "\no=mozilla";
+    for (size_t i = 0; i + sizeof mark - 1 <= len && i < 64; i++)
+        if (!memcmp(text + i, mark, sizeof mark - 1)) return true;
+    return false;
+}
+
 int media_publish(media_t *m, const char *room, const char *peer_id, const config_room_t *caps,
                   media_publisher_t *pub, const char *offer_text, size_t offer_len,
                   media_publish_result_t *out, char *err, size_t errlen)
@@ -376,6 +385,11 @@ int media_publish(media_t *m, const char *room, const char *peer_id, const confi
         .stream_id = peer_id,
         .audio_kbps = (unsigned)caps->audio_kbps,
         .video_kbps = (unsigned)caps->video_kbps,
+        /* Not for Firefox (its offers' o= line says "mozilla"): publishing with
+         * transport-cc, Firefox 115's video reached subscribers with a seventh of its
+         * frames missing in e2e.room_mixed (3 runs in 8; never with REMB alone). To be
+         * understood; Chromium does well with it. */
+        .twcc = !from_firefox(offer_text, offer_len),
     };
     if (caps->echo) {
         ap.echo = true;
