@@ -651,6 +651,8 @@ static void note_arrival(router_t *r, uint32_t from, const uint8_t *pkt, const r
     uint16_t seq;
     if (!f || rtp_ext_transport_seq(pkt, h, f->ext, &seq) != 0) return;
     uplink_on_packet(f->up, seq, arrival_us);
+    /* A send buffer only when a feedback is due: taking one may flush the batch. */
+    if (!uplink_due(f->up, arrival_us)) return;
     size_t cap = 0;
     uint8_t *buf = r->out.begin(r->out.arg, from, &cap);
     if (!buf) return;

@@ -64,11 +64,16 @@ static int64_t quantize(int64_t us)
     return us >= 0 ? (us + DELTA_US / 2) / DELTA_US : -((-us + DELTA_US / 2) / DELTA_US);
 }
 
+bool uplink_due(const uplink_t *u, int64_t now_us)
+{
+    return u->started && u->next <= u->max &&
+           (u->last_us == INT64_MIN || now_us - u->last_us >= UPLINK_INTERVAL_US);
+}
+
 size_t uplink_feedback(uplink_t *u, int64_t now_us, uint32_t sender_ssrc, uint32_t media_ssrc,
                        uint8_t *out, size_t cap)
 {
-    if (!u->started || u->next > u->max || cap < UPLINK_FEEDBACK_MAX) return 0;
-    if (u->last_us != INT64_MIN && now_us - u->last_us < UPLINK_INTERVAL_US) return 0;
+    if (cap < UPLINK_FEEDBACK_MAX || !uplink_due(u, now_us)) return 0;
     uint64_t base = u->next;
     uint64_t count = u->max - base + 1;
     if (count > UPLINK_MAX_STATUS) count = UPLINK_MAX_STATUS;

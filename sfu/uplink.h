@@ -13,6 +13,7 @@
 #ifndef SOBRE_UPLINK_H
 #define SOBRE_UPLINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ void uplink_free(uplink_t *u);
 /* The packet numbered seq arrived at arrival_us. Numbers far behind what was reported
  * (reordered after their feedback) are ignored. */
 void uplink_on_packet(uplink_t *u, uint16_t seq, int64_t arrival_us);
+
+/* Whether a feedback is due at now_us: something arrived since the last one, which was
+ * UPLINK_INTERVAL_US ago or more. */
+bool uplink_due(const uplink_t *u, int64_t now_us);
 
 /* When a feedback is due (now_us at least UPLINK_INTERVAL_US after the last) and
  * something arrived since: writes one compound-ready RTCP transport-cc feedback packet

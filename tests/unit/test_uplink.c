@@ -108,10 +108,13 @@ static void test_edges(void)
     CHECK_INT(uplink_feedback(u, 1000, 1, 2, out, 10), 0); /* too small a buffer */
     CHECK(uplink_feedback(u, 1000, 1, 2, out, sizeof out) > 0);
     uplink_on_packet(u, 11, 2000);
+    CHECK(!uplink_due(u, 50000));
     CHECK_INT(uplink_feedback(u, 50000, 1, 2, out, sizeof out), 0); /* not 100 ms yet */
+    CHECK(uplink_due(u, 101000));
     CHECK(uplink_feedback(u, 101000, 1, 2, out, sizeof out) > 0);
     /* A packet already reported: ignored, nothing new to say. */
     uplink_on_packet(u, 10, 3000);
+    CHECK(!uplink_due(u, 300000));
     CHECK_INT(uplink_feedback(u, 300000, 1, 2, out, sizeof out), 0);
     uplink_free(u);
     uplink_free(NULL);
